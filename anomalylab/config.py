@@ -1,0 +1,108 @@
+"""Run configuration and seeding.
+
+``RunConfig`` is the one place where "quick" (CI, nbval) turns into small
+numbers. Notebooks build one from their ``parameters`` cell with
+:meth:`RunConfig.create` and pass it on; every output path comes from it, so
+a quick run never writes where a full run writes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from anomalylab import paths
+from anomalylab.errors import InputError
+
+QUICK_ENV = "ANOMALYLAB_QUICK"
+
+
+def quick_from_env() -> bool:
+    """True when the environment asks for quick mode (``ANOMALYLAB_QUICK=1``)."""
+    return os.environ.get(QUICK_ENV, "") == "1"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Sizes, seeds and output folders of one notebook run.
+
+    Build it with :meth:`create`; the defaults of the fields are those of a
+    full run.
+    """
+
+    quick: bool = False
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    epochs: int = 50
+    batch_size: int = 64
+    max_train_rows: int | None = None
+    n_nab_series: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, quick: bool, n_seeds: int = 5, epochs: int = 50, **extra) -> RunConfig:
+        """The configuration of a run: full sizes, or small ones when ``quick``.
+
+        Quick mode keeps 2 seeds, at most 2 epochs, at most 20,000 training
+        rows and 3 NAB series, so that every notebook runs in a minute or two.
+        """
+        if n_seeds < 1:
+            raise InputError(f"n_seeds must be at least 1, got {n_seeds}.")
+        if epochs < 1:
+            raise InputError(f"epochs must be at least 1, got {epochs}.")
+        if quick:
+            return cls(
+                quick=True,
+                seeds=tuple(range(min(n_seeds, 2))),
+                epochs=min(epochs, 2),
+                max_train_rows=20_000,
+                n_nab_series=3,
+                extra=dict(extra),
+            )
+        return cls(quick=False, seeds=tuple(range(n_seeds)), epochs=epochs, extra=dict(extra))
+
+    @property
+    def output_root(self) -> Path:
+        """``build/quick`` in quick mode, the repository root otherwise."""
+        return paths.QUICK_DIR if self.quick else paths.ROOT
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.output_root / "figures" if self.quick else paths.FIGURES_DIR
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.figures_dir / "tables"
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.output_root / "processed" if self.quick else paths.PROCESSED_DIR
+
+    def as_dict(self) -> dict:
+        """The configuration as plain data (for provenance records)."""
+        d = asdict(self)
+        d["seeds"] = list(self.seeds)
+        return d
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and Keras/TensorFlow, and make TF ops deterministic.
+
+    Call it before building every model: same seed, same numbers (on the
+    same machine and library versions). TensorFlow is imported only here, so
+    code that never trains a model does not pay for importing it.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}.")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
