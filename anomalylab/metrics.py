@@ -1,0 +1,283 @@
+"""Detection metrics: point-wise, threshold-free, event-wise and the NAB score.
+
+Point-wise and threshold-free metrics are scikit-learn's. Event-wise metrics
+count contiguous runs of labels ("events") and of flags. The NAB score
+follows NAB v1.1 (Lavin & Ahmad 2015, arXiv:1510.03336, and NAB's
+``nab/sweeper.py``): every window rewards its earliest detection on a scaled
+sigmoid, every detection outside a window costs ``fpWeight`` (less just after
+a window), every missed window costs ``fnWeight``; the first 15 % of rows (at
+most 750) are a probationary period that is not scored; the corpus score is
+normalised so that the null detector scores 0 and the perfect one 100, at the
+single threshold that maximises the corpus's raw score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, fbeta_score, precision_recall_fscore_support, roc_auc_score
+
+from anomalylab.datasets import nab_probationary_length
+from anomalylab.errors import InputError
+
+METRICS = (
+    "precision", "recall", "f1", "f2", "roc_auc", "pr_auc",
+    "event_precision", "event_recall", "event_f1",
+    "nab_standard", "nab_low_fp", "nab_low_fn", "fit_seconds", "score_seconds",
+)  # fmt: skip
+
+NAB_PROFILE_METRIC = {
+    "standard": "nab_standard",
+    "reward_low_FP_rate": "nab_low_fp",
+    "reward_low_FN_rate": "nab_low_fn",
+}
+# NAB's config/profiles.json, for use without the data files.
+NAB_PROFILES = {
+    "standard": {"tpWeight": 1.0, "fpWeight": 0.11, "fnWeight": 1.0, "tnWeight": 1.0},
+    "reward_low_FP_rate": {"tpWeight": 1.0, "fpWeight": 0.22, "fnWeight": 1.0, "tnWeight": 1.0},
+    "reward_low_FN_rate": {"tpWeight": 1.0, "fpWeight": 0.11, "fnWeight": 2.0, "tnWeight": 1.0},
+}
+
+
+def _binary(values, name: str) -> np.ndarray:
+    arr = np.asarray(values).ravel()
+    if arr.dtype == bool:
+        return arr.astype("int8")
+    if not np.isin(arr, [0, 1]).all():
+        raise InputError(f"{name} must hold only 0/1 (or booleans).")
+    return arr.astype("int8")
+
+
+def _pair(y_true, other, other_name: str):
+    y = _binary(y_true, "y_true")
+    o = np.asarray(other).ravel()
+    if y.shape != o.shape:
+        raise InputError(f"y_true and {other_name} differ in length: {y.size} vs {o.size}.")
+    return y, o
+
+
+# --------------------------------------------------------------------------- point-wise
+
+
+def point_metrics(y_true, y_pred) -> dict[str, float]:
+    """Point-wise precision, recall, F1 and F2 of 0/1 flags (0 where undefined)."""
+    y, p = _pair(y_true, y_pred, "y_pred")
+    p = _binary(p, "y_pred")
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y, p, average="binary", zero_division=0
+    )
+    f2 = fbeta_score(y, p, beta=2, zero_division=0)
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "f2": float(f2)}
+
+
+def roc_auc(y_true, scores) -> float:
+    """ROC-AUC of scores (higher = more anomalous); NaN when only one class is present."""
+    y, s = _pair(y_true, scores, "scores")
+    if y.min() == y.max():
+        return float("nan")
+    return float(roc_auc_score(y, s))
+
+
+def pr_auc(y_true, scores) -> float:
+    """Area under the precision-recall curve (average precision); NaN without positives."""
+    y, s = _pair(y_true, scores, "scores")
+    if y.sum() == 0:
+        return float("nan")
+    return float(average_precision_score(y, s))
+
+
+# --------------------------------------------------------------------------- event-wise
+
+
+def runs(flags) -> list[tuple[int, int]]:
+    """Contiguous runs of 1s as (first, last) positions, both inclusive."""
+    f = _binary(flags, "flags")
+    edges = np.diff(np.r_[0, f, 0])
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _run_ids(flags: np.ndarray) -> np.ndarray:
+    """Run number (0, 1, ...) of every flagged position, -1 elsewhere."""
+    starts = np.diff(np.r_[0, flags]) == 1
+    ids = np.cumsum(starts) - 1
+    return np.where(flags == 1, ids, -1)
+
+
+def event_metrics(y_true, y_pred) -> dict[str, float]:
+    """Event-wise precision, recall and F1.
+
+    An event is a run of consecutive positive labels (an anomaly window); a
+    detection is a run of consecutive flags. Recall: the share of events with
+    at least one flag inside. Precision: the share of detections that touch an
+    event. Both are 0 when undefined (no flags, no events).
+    """
+    y, p = _pair(y_true, y_pred, "y_pred")
+    p = _binary(p, "y_pred")
+    true_ids, pred_ids = _run_ids(y), _run_ids(p)
+    n_events, n_detections = true_ids.max() + 1, pred_ids.max() + 1
+    hit = (y == 1) & (p == 1)
+    recall = len(np.unique(true_ids[hit])) / n_events if n_events else 0.0
+    precision = len(np.unique(pred_ids[hit])) / n_detections if n_detections else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"event_precision": float(precision), "event_recall": float(recall), "event_f1": float(f1)}
+
+
+def detection_report(y_true, scores, threshold: float) -> dict[str, float]:
+    """Every point-wise, threshold-free and event-wise metric at one threshold."""
+    y, s = _pair(y_true, scores, "scores")
+    flags = (s >= threshold).astype("int8")
+    return {
+        **point_metrics(y, flags),
+        "roc_auc": roc_auc(y, s),
+        "pr_auc": pr_auc(y, s),
+        **event_metrics(y, flags),
+    }
+
+
+# --------------------------------------------------------------------------- NAB
+
+
+def _scaled_sigmoid(position: np.ndarray) -> np.ndarray:
+    """NAB's scaled sigmoid: 2 * sigmoid(-5 x) - 1, and -1 from x >= 3 on."""
+    return np.where(position >= 3.0, -1.0, 2.0 / (1.0 + np.exp(5.0 * position)) - 1.0)
+
+
+def _check_profile(profile) -> dict[str, float]:
+    if isinstance(profile, str):
+        if profile not in NAB_PROFILES:
+            raise InputError(f"unknown NAB profile {profile!r}; choose one of {sorted(NAB_PROFILES)}.")
+        return NAB_PROFILES[profile]
+    missing = {"tpWeight", "fpWeight", "fnWeight"} - set(profile)
+    if missing:
+        raise InputError(f"a NAB cost matrix needs {sorted(missing)}.")
+    return profile
+
+
+def nab_sweep_scores(index, windows: Sequence[tuple], profile="standard", probation_percent: float = 0.15):
+    """Per-row NAB weights of one series.
+
+    Returns ``(sweep, window_id)``: ``sweep`` is what a detection at that row
+    earns (positive in a window, negative outside), ``window_id`` is the
+    window's number (0, 1, ...), -1 outside windows, -2 in the probationary
+    period (not scored). ``index`` is the series' DatetimeIndex (or any sorted
+    index comparable with the window bounds).
+    """
+    cost = _check_profile(profile)
+    index = pd.Index(index)
+    if not index.is_monotonic_increasing:
+        raise InputError("the index must be sorted in time; sort the series first.")
+    n = len(index)
+    positions = np.arange(n)
+    window_id = np.full(n, -1)
+    bounds = []
+    for k, (start, end) in enumerate(windows):
+        left = int(index.searchsorted(start, side="left"))
+        right = int(index.searchsorted(end, side="right")) - 1
+        if right < left:
+            raise InputError(f"window {k} ({start} .. {end}) holds no row of the series.")
+        window_id[left : right + 1] = k
+        bounds.append((left, right))
+    sweep = np.full(n, -1.0 * cost["fpWeight"])
+    max_tp = float(_scaled_sigmoid(np.array(-1.0)))
+    prev_right = np.full(n, -1)
+    prev_width = np.ones(n)
+    for left, right in bounds:
+        width = right - left + 1
+        inside = slice(left, right + 1)
+        position = -(right - positions[inside] + 1) / width
+        sweep[inside] = _scaled_sigmoid(position) * cost["tpWeight"] / max_tp
+        prev_right[right + 1 :] = right
+        prev_width[right + 1 :] = width
+    after = (window_id == -1) & (prev_right >= 0)
+    past = np.abs(prev_right[after] - positions[after]) / np.maximum(prev_width[after] - 1, 1)
+    sweep[after] = _scaled_sigmoid(past) * cost["fpWeight"]
+    window_id[: nab_probationary_length(n, probation_percent)] = -2
+    return sweep, window_id
+
+
+def _nab_parts(series: Iterable, profile, probation_percent: float):
+    """Concatenate scorable rows of many series with corpus-wide window numbers."""
+    all_scores, all_sweep, all_ids = [], [], []
+    offset = 0
+    for scores, index, windows in series:
+        scores = np.asarray(scores, dtype=float).ravel()
+        if len(scores) != len(index):
+            raise InputError(f"scores ({len(scores)}) and index ({len(index)}) differ in length.")
+        if not np.isfinite(scores).all():
+            raise InputError("anomaly scores hold NaN or infinite values; NAB needs a score for every row.")
+        sweep, ids = nab_sweep_scores(index, windows, profile, probation_percent)
+        keep = ids != -2
+        ids = np.where(ids >= 0, ids + offset, ids)
+        offset += len(windows)
+        all_scores.append(scores[keep])
+        all_sweep.append(sweep[keep])
+        all_ids.append(ids[keep])
+    if not all_scores:
+        raise InputError("no series given to score.")
+    return np.concatenate(all_scores), np.concatenate(all_sweep), np.concatenate(all_ids)
+
+
+def nab_threshold_sweep(series: Iterable, profile="standard", probation_percent: float = 0.15) -> pd.DataFrame:
+    """NAB's raw corpus score at every candidate threshold (NAB's ``calcScoreByThreshold``).
+
+    ``series`` yields ``(scores, index, windows)`` per series. Returns a frame
+    with ``threshold`` (descending, starting at +inf = no detection) and
+    ``raw_score``; a row is flagged when its score is >= the threshold.
+    """
+    cost = _check_profile(profile)
+    scores, sweep, ids = _nab_parts(series, profile, probation_percent)
+    n_windows = len(np.unique(ids[ids >= 0]))
+    base = -cost["fnWeight"] * n_windows
+    order = np.argsort(-scores, kind="stable")
+    s, sw, w = scores[order], sweep[order], ids[order]
+    contrib = np.where(w == -1, sw, 0.0)
+    in_win = w >= 0
+    if in_win.any():
+        frame = pd.DataFrame({"w": w[in_win], "sw": sw[in_win]})
+        best = np.maximum(frame.groupby("w")["sw"].cummax(), -cost["fnWeight"])
+        before = best.groupby(frame["w"]).shift(1).fillna(-cost["fnWeight"])
+        contrib[in_win] = (best - before).to_numpy()
+    total = base + np.cumsum(contrib)
+    last = np.r_[s[1:] != s[:-1], True] if len(s) else np.array([], dtype=bool)
+    return pd.DataFrame(
+        {"threshold": np.r_[np.inf, s[last]], "raw_score": np.r_[base, total[last]]}
+    )
+
+
+def nab_score(
+    series: Iterable, profile="standard", threshold: float | None = None, probation_percent: float = 0.15
+) -> dict[str, float]:
+    """The normalised NAB score of a corpus (one or many series) under one profile.
+
+    ``series`` yields ``(scores, index, windows)``. With ``threshold=None`` the
+    threshold is optimised as NAB's runner does: the one that maximises the raw
+    score summed over the whole corpus (ties go to the highest threshold).
+    Returns ``score`` (null detector 0, perfect 100), ``raw_score``,
+    ``threshold``, and the null and perfect raw scores.
+    """
+    cost = _check_profile(profile)
+    series = list(series)
+    sweep = nab_threshold_sweep(series, profile, probation_percent)
+    if threshold is None:
+        row = sweep.loc[sweep["raw_score"].idxmax()]
+    else:
+        # rows flagged at `threshold` are those with score >= threshold
+        candidates = sweep[sweep["threshold"] >= threshold]
+        row = candidates.iloc[-1]
+    _, _, ids = _nab_parts(series, profile, probation_percent)
+    n_windows = len(np.unique(ids[ids >= 0]))
+    null = -cost["fnWeight"] * n_windows
+    perfect = cost["tpWeight"] * n_windows
+    if n_windows == 0:
+        raise InputError("the corpus has no scorable anomaly window; the NAB score is undefined.")
+    return {
+        "score": float(100 * (row["raw_score"] - null) / (perfect - null)),
+        "raw_score": float(row["raw_score"]),
+        "threshold": float(threshold if threshold is not None else row["threshold"]),
+        "null_raw": float(null),
+        "perfect_raw": float(perfect),
+    }

@@ -1,0 +1,73 @@
+"""Turning anomaly scores into flags, with thresholds that never see the test split.
+
+Label-free rules look only at scores of training or validation data
+(:func:`mean_k_sigma`, :func:`quantile_threshold`); the validation-tuned rule
+(:func:`best_fbeta_threshold`) also uses validation labels. Pass them
+training/validation scores, never test scores. A point is flagged when its
+score is **at or above** the threshold (:func:`apply_threshold`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import precision_recall_curve
+
+from anomalylab.errors import InputError
+
+
+def _scores(scores, name: str = "scores") -> np.ndarray:
+    arr = np.asarray(scores, dtype=float).ravel()
+    if arr.size == 0:
+        raise InputError(f"{name} is empty; a threshold needs at least one score.")
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} holds {int((~np.isfinite(arr)).sum())} NaN or infinite value(s).")
+    return arr
+
+
+def mean_k_sigma(scores, k: float = 3.0) -> float:
+    """Label-free: mean + ``k`` standard deviations of (training/validation) scores."""
+    arr = _scores(scores)
+    if k < 0:
+        raise InputError(f"k must be non-negative, got {k}.")
+    return float(arr.mean() + k * arr.std())
+
+
+def quantile_threshold(scores, q: float = 0.99) -> float:
+    """Label-free: the ``q`` quantile of (training/validation) scores."""
+    if not 0 < q <= 1:
+        raise InputError(f"q must be in (0, 1], got {q}.")
+    return float(np.quantile(_scores(scores), q))
+
+
+def best_fbeta_threshold(scores, labels, beta: float = 1.0) -> tuple[float, float]:
+    """Validation-tuned: the threshold with the best F-beta on a labelled validation split.
+
+    Returns ``(threshold, fbeta_at_threshold)``. Ties go to the highest
+    threshold (fewest flags). Refuses labels without any positive: there is
+    nothing to tune on.
+    """
+    arr = _scores(scores)
+    y = np.asarray(labels).ravel()
+    if y.shape != arr.shape:
+        raise InputError(f"scores and labels differ in length: {arr.size} vs {y.size}.")
+    if not np.isin(y, [0, 1]).all():
+        raise InputError("labels must be 0/1 (or booleans).")
+    if y.sum() == 0:
+        raise InputError(
+            "the validation labels hold no anomaly, so F-beta cannot be tuned; "
+            "use a label-free rule (mean_k_sigma, quantile_threshold) instead."
+        )
+    if beta <= 0:
+        raise InputError(f"beta must be positive, got {beta}.")
+    precision, recall, thresholds = precision_recall_curve(y, arr)
+    p, r = precision[:-1], recall[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = (1 + beta**2) * p * r / (beta**2 * p + r)
+    f = np.nan_to_num(f)
+    best = np.flatnonzero(f == f.max())[-1]  # thresholds ascend: the last is the highest
+    return float(thresholds[best]), float(f[best])
+
+
+def apply_threshold(scores, threshold: float) -> np.ndarray:
+    """0/1 flags: 1 where ``score >= threshold``."""
+    return (_scores(scores) >= threshold).astype("int8")
