@@ -17,7 +17,12 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, fbeta_score, precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    fbeta_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError

@@ -1,0 +1,76 @@
+# anomalylab: `make help` lists the targets. `make reproduce` and `make test` work as the
+# first command on a fresh machine with Python 3.11: they build .venv and fetch the data first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON   ?= $(shell command -v python3.11 || command -v python3)
+VENV     := .venv
+PY       := $(VENV)/bin/python
+ENV_STAMP  := $(VENV)/.installed
+DATA_STAMP := data/raw/.verified
+NOTEBOOKS  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NAMES      := $(notdir $(basename $(NOTEBOOKS)))
+PACKAGE    := $(shell find anomalylab -name '*.py' -o -name 'registry.txt')
+FULL_STAMPS  := $(NAMES:%=build/stamps/%.full)
+QUICK_STAMPS := $(NAMES:%=build/stamps/%.quick)
+PAPERMILL  := $(PY) -m papermill --log-output --no-progress-bar --kernel python3
+
+.PHONY: help env data reproduce quick test lab lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+env: $(ENV_STAMP) ## build .venv from the pinned dependencies (pyproject.toml + requirements.lock)
+
+$(ENV_STAMP): pyproject.toml requirements.lock
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found; install it or run 'make PYTHON=/path/to/python3.11 env'"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
+	  { echo "error: $(PYTHON) is not Python 3.11; run 'make PYTHON=/path/to/python3.11 env'"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+data: $(DATA_STAMP) ## fetch and verify every raw file into data/raw (offline: set ANOMALYLAB_DATA_MIRROR)
+
+$(DATA_STAMP): anomalylab/registry.txt | $(ENV_STAMP)
+	$(PY) -m anomalylab.datasets
+	touch $@
+
+reproduce: $(FULL_STAMPS) ## run every notebook in order in full mode (papermill); regenerates figures/
+
+# Each notebook runs into build/papermill and replaces the committed one only when it finished.
+# Stamps chain the notebooks in order: a later notebook reads what an earlier one wrote.
+build/stamps/%.full: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
+	@mkdir -p build/papermill build/stamps
+	@echo "== $* (full) =="
+	ANOMALYLAB_QUICK=0 $(PAPERMILL) --cwd notebooks $< build/papermill/$*.ipynb
+	mv build/papermill/$*.ipynb $<
+	touch $@
+
+# notebook N+1 runs after notebook N (it reads N's outputs through files)
+$(foreach i,$(shell seq 2 $(words $(NAMES))),$(eval \
+  build/stamps/$(word $(i),$(NAMES)).full: build/stamps/$(word $(shell expr $(i) - 1),$(NAMES)).full)$(eval \
+  build/stamps/$(word $(i),$(NAMES)).quick: build/stamps/$(word $(shell expr $(i) - 1),$(NAMES)).quick))
+
+quick: $(QUICK_STAMPS) ## run every notebook in quick mode into build/quick (never touches figures/)
+
+build/stamps/%.quick: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
+	@mkdir -p build/quick/notebooks build/stamps
+	@echo "== $* (quick) =="
+	ANOMALYLAB_QUICK=1 $(PAPERMILL) --cwd notebooks $< build/quick/notebooks/$*.ipynb
+	touch $@
+
+test: $(DATA_STAMP) ## unit tests (pytest), then every notebook under nbval in quick mode
+	ANOMALYLAB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200
+
+lab: $(DATA_STAMP) ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks
+
+lint: $(ENV_STAMP) ## ruff check of the package, tests and notebooks
+	$(VENV)/bin/ruff check anomalylab tests benchmarks notebooks
+
+clean: ## remove build outputs and processed data (never committed results or raw data)
+	rm -rf build data/processed .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

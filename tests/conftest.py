@@ -1,0 +1,20 @@
+"""Shared fixtures. Tests that need the real raw data get it through anomalylab.datasets.fetch
+(make test fetches it first; offline, ANOMALYLAB_DATA_MIRROR points at shared/datasets)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from anomalylab import paths
+
+SHARED_DATASETS = paths.ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    mirror = os.environ.get("ANOMALYLAB_DATA_MIRROR")
+    for candidate in [Path(mirror) if mirror else None, SHARED_DATASETS]:
+        if candidate is not None and (candidate / "SHA256SUMS").is_file():
+            return candidate.resolve()
+    pytest.skip("no shared/datasets mirror beside the checkout")
