@@ -416,7 +416,12 @@ def load_nab(name: str) -> pd.DataFrame:
     """One NAB series: DatetimeIndex ``timestamp``, columns ``value`` and ``in_window``.
 
     ``in_window`` marks rows inside NAB's anomaly windows. The frame's
-    ``attrs`` hold ``name`` (the key), ``category`` and ``windows``.
+    ``attrs`` hold ``name`` (the key), ``category``, ``windows`` and two counts.
+    Rows stay exactly as in NAB's file, because NAB scores row by row: eight
+    series repeat a timestamp (daylight-saving changes, logging glitches;
+    ``attrs["duplicate_timestamps"]``) and one steps back in time once
+    (``attrs["backward_steps"]``). Use :func:`validate_series` before code that
+    needs a strictly increasing index.
     """
     key = resolve_nab_name(name)
     path = fetch(NAB_PREFIX + key + ".csv")
@@ -424,10 +429,17 @@ def load_nab(name: str) -> pd.DataFrame:
     _require_columns(frame, ["timestamp", "value"], str(path))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     frame = frame.set_index("timestamp")
-    validate_series(frame["value"].astype(float), f"NAB {key}")
+    frame["value"] = frame["value"].astype(float)
+    if frame["value"].isna().any():
+        raise DataError(f"NAB {key} has missing values; the file is not the registered one. " + FIX_HINT)
     windows = nab_windows(key)
     frame["in_window"] = window_mask(frame.index, windows)
-    frame.attrs.update(name=key, category=key.split("/")[0], windows=windows)
+    steps = frame.index.to_series().diff()
+    frame.attrs.update(
+        name=key, category=key.split("/")[0], windows=windows,
+        duplicate_timestamps=int(frame.index.duplicated().sum()),
+        backward_steps=int((steps < pd.Timedelta(0)).sum()),
+    )  # fmt: skip
     return frame
 
 
@@ -503,6 +515,89 @@ def load_kdd(split: str = "train") -> pd.DataFrame:
     for col in [*KDD_CATEGORICAL, "label", "attack_category"]:
         frame[col] = frame[col].astype("category")
     return frame
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def series_summary(frame: pd.DataFrame, value: str, label: str | None = None, name: str = "") -> dict:
+    """Shape, time span, sampling, gaps and label count of a time-indexed frame."""
+    index = frame.index
+    row = {"dataset": name, "rows": len(frame)}
+    if isinstance(index, pd.DatetimeIndex):
+        steps = pd.Series(index).diff().dropna()
+        sampling = steps.mode().iloc[0]
+        row.update(
+            start=index[0], end=index[-1], sampling=str(sampling),
+            gaps=int((steps > sampling).sum()), missing_steps=int((steps / sampling).sum() - len(steps)),
+        )  # fmt: skip
+    else:
+        row.update(start=index[0], end=index[-1], sampling="1 step", gaps=0, missing_steps=0)
+    row.update(value_min=float(frame[value].min()), value_max=float(frame[value].max()))
+    if label is not None:
+        row["anomalies"] = int(frame[label].sum())
+    return row
+
+
+def kdd_label_counts(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Rows per label in the training (10 %) and test (corrected) files, with the
+    attack category and whether the label appears only in the test file."""
+    counts = pd.DataFrame(
+        {
+            "train": train["label"].astype(str).value_counts(),
+            "test": test["label"].astype(str).value_counts(),
+        }
+    ).fillna(0).astype("int64")
+    counts.index.name = "label"
+    counts["attack_category"] = counts.index.map(kdd_attack_categories())
+    counts["test_only"] = (counts["train"] == 0) & (counts["test"] > 0)
+    return counts.sort_values(["test_only", "test"], ascending=[True, False])
+
+
+def nab_corpus_frame(names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Several NAB series stacked long: ``series, category, timestamp, value, in_window,
+    probationary`` (NAB's first 15 % of rows, at most 750)."""
+    names = nab_series_names() if names is None else [resolve_nab_name(n) for n in names]
+    frames = []
+    for key in names:
+        one = load_nab(key).reset_index()
+        probation = np.zeros(len(one), dtype=bool)
+        probation[: nab_probationary_length(len(one))] = True
+        frames.append(one.assign(series=key, category=key.split("/")[0], probationary=probation))
+    cols = ["series", "category", "timestamp", "value", "in_window", "probationary"]
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def nab_windows_frame(names: Sequence[str] | None = None) -> pd.DataFrame:
+    """NAB's anomaly windows as rows ``series, start, end``."""
+    names = nab_series_names() if names is None else [resolve_nab_name(n) for n in names]
+    rows = [{"series": k, "start": a, "end": b} for k in names for a, b in nab_windows(k)]
+    return pd.DataFrame(rows, columns=["series", "start", "end"])
+
+
+# --------------------------------------------------------------------------- processed data
+
+
+def save_processed(frame: pd.DataFrame, name: str, config) -> Path:
+    """Write a processed frame as ``<config.processed_dir>/<name>.parquet``, atomically."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"expected a DataFrame to save, got {type(frame).__name__}.")
+    target = Path(config.processed_dir) / f"{name}.parquet"
+    with paths.atomic_path(target) as tmp:
+        frame.to_parquet(tmp)
+    return target
+
+
+def load_processed(name: str, config) -> pd.DataFrame:
+    """Read a frame written by notebook 01 (``data/processed`` or ``build/quick/processed``)."""
+    path = Path(config.processed_dir) / f"{name}.parquet"
+    if not path.is_file():
+        mode = "make quick" if getattr(config, "quick", False) else "make reproduce"
+        raise DataError(
+            f"{path} does not exist. Run notebook 01_data_preparation first "
+            f"(`{mode}` runs it, or open it in JupyterLab)."
+        )
+    return pd.read_parquet(path)
 
 
 # --------------------------------------------------------------------------- CLI

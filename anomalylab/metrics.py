@@ -168,22 +168,21 @@ def nab_sweep_scores(index, windows: Sequence[tuple], profile="standard", probat
     Returns ``(sweep, window_id)``: ``sweep`` is what a detection at that row
     earns (positive in a window, negative outside), ``window_id`` is the
     window's number (0, 1, ...), -1 outside windows, -2 in the probationary
-    period (not scored). ``index`` is the series' DatetimeIndex (or any sorted
-    index comparable with the window bounds).
+    period (not scored). ``index`` holds the rows' timestamps in file order
+    (NAB's files repeat a timestamp here and there; rows are what count).
     """
     cost = _check_profile(profile)
     index = pd.Index(index)
-    if not index.is_monotonic_increasing:
-        raise InputError("the index must be sorted in time; sort the series first.")
     n = len(index)
     positions = np.arange(n)
     window_id = np.full(n, -1)
     bounds = []
     for k, (start, end) in enumerate(windows):
-        left = int(index.searchsorted(start, side="left"))
-        right = int(index.searchsorted(end, side="right")) - 1
-        if right < left:
+        # like NAB: a window runs from the row of its start to the row of its end, in file order
+        inside = np.flatnonzero((index >= start) & (index <= end))
+        if inside.size == 0:
             raise InputError(f"window {k} ({start} .. {end}) holds no row of the series.")
+        left, right = int(inside[0]), int(inside[-1])
         window_id[left : right + 1] = k
         bounds.append((left, right))
     sweep = np.full(n, -1.0 * cost["fpWeight"])

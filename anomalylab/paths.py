@@ -5,6 +5,9 @@ repository root. Both see the same paths because everything here hangs off
 ``ROOT``, the folder that holds the ``anomalylab`` package.
 """
 
+import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,3 +19,22 @@ TABLES_DIR = FIGURES_DIR / "tables"
 BUILD_DIR = ROOT / "build"
 QUICK_DIR = BUILD_DIR / "quick"
 NOTEBOOKS_DIR = ROOT / "notebooks"
+
+
+@contextmanager
+def atomic_path(target: Path):
+    """Yield a temporary path beside ``target``; move it into place only on success.
+
+    An interrupted or failing write leaves ``target`` as it was and removes the
+    temporary file, so no half-written output is ever left behind.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

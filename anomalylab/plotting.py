@@ -17,7 +17,7 @@ import seaborn as sns
 
 from anomalylab import paths
 from anomalylab.errors import InputError
-from anomalylab.reporting import atomic_path
+from anomalylab.paths import atomic_path
 
 COLORS = {
     "series": "#4C72B0",
@@ -105,3 +105,71 @@ def plot_score_histogram(ax, scores, labels, threshold: float | None = None, bin
     ax.set_xlabel("anomaly score")
     ax.set_ylabel("density")
     ax.legend(fontsize="small")
+
+
+def mark_splits(ax, boundaries: Sequence, names: Sequence[str] = ("val", "test")) -> None:
+    """Vertical dashed lines where the validation and test splits start, labelled on top."""
+    for boundary, name in zip(boundaries, names):
+        ax.axvline(boundary, color="0.3", ls="--", lw=1)
+        ax.annotate(f"{name} →", (boundary, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize="small", color="0.3")  # fmt: skip
+
+
+def plot_nab_grid(frames: Sequence[pd.DataFrame], ncols: int = 2, height: float = 2.3):
+    """One panel per NAB series (frames from ``load_nab``): values, anomaly windows
+    shaded red, the probationary period shaded grey. Returns the figure."""
+    from anomalylab.datasets import nab_probationary_length
+
+    nrows = int(np.ceil(len(frames) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, height * nrows), squeeze=False)
+    for ax, frame in zip(axes.ravel(), frames):
+        ax.plot(frame.index, frame["value"], lw=0.5, color=COLORS["series"])
+        shade_windows(ax, frame.attrs.get("windows", []))
+        n_prob = nab_probationary_length(len(frame))
+        ax.axvspan(frame.index[0], frame.index[n_prob - 1], color="0.5", alpha=0.15, lw=0, label="probationary")
+        n_win = len(frame.attrs.get("windows", []))
+        ax.set_title(f"{frame.attrs.get('name', '')}  ({len(frame):,} rows, {n_win} windows)", fontsize="small")
+        ax.tick_params(axis="x", labelsize="x-small", rotation=20)
+        ax.tick_params(axis="y", labelsize="x-small")
+    for ax in axes.ravel()[len(frames) :]:
+        ax.set_visible(False)
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    for ax in axes.ravel()[1 : len(frames)]:  # a panel without windows lacks that legend entry
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.01))
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def plot_kdd_counts(counts: pd.DataFrame):
+    """KDD Cup 99 rows per attack category (train vs test, log scale) and the
+    attack types found only in the test file. ``counts`` comes from
+    ``datasets.kdd_label_counts``. Returns the figure."""
+    by_cat = counts.groupby("attack_category")[["train", "test"]].sum()
+    order = ["normal", "dos", "probe", "r2l", "u2r"]
+    by_cat = by_cat.reindex([c for c in order if c in by_cat.index])
+    test_only = counts[counts["test_only"]].sort_values("test")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 1.2]})
+    long = by_cat.reset_index().melt(id_vars="attack_category", var_name="file", value_name="rows")
+    sns.barplot(data=long, x="attack_category", y="rows", hue="file", ax=ax1, palette=["#4C72B0", "#DD8452"])
+    ax1.set_yscale("log")
+    ax1.set_xlabel("")
+    ax1.set_title("Rows per attack category (log scale)")
+    for container in ax1.containers:
+        ax1.bar_label(container, fmt="{:,.0f}", fontsize="x-small", padding=1)
+    palette = dict(zip(order[1:], sns.color_palette("Set2", 4)))
+    colors = [palette[c] for c in test_only["attack_category"]]
+    ax2.barh(test_only.index, test_only["test"], color=colors)
+    ax2.set_xscale("log")
+    ax2.set_title(f"The {len(test_only)} attack types found only in the test file "
+                  f"({int(test_only['test'].sum()):,} rows)")  # fmt: skip
+    ax2.set_xlabel("rows in corrected (log scale)")
+    for y, (n, cat) in enumerate(zip(test_only["test"], test_only["attack_category"])):
+        ax2.annotate(f"{n:,} ({cat})", (n, y), xytext=(3, 0), textcoords="offset points",
+                     va="center", fontsize="x-small")  # fmt: skip
+    ax2.set_xlim(right=test_only["test"].max() * 8)
+    fig.tight_layout()
+    return fig

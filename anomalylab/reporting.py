@@ -12,12 +12,9 @@ moved into place, so an interrupted run leaves no half-written table.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Mapping
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +25,7 @@ import pandas as pd
 from anomalylab import paths
 from anomalylab.errors import InputError
 from anomalylab.metrics import METRICS
+from anomalylab.paths import atomic_path
 
 TABLE_COLUMNS = ["dataset", "protocol", "series", "model", "seed", "threshold_rule", "metric", "value"]
 PROVENANCE_PACKAGES = [
@@ -128,21 +126,6 @@ def provenance(config=None) -> dict:
         "packages": versions,
         "config": config.as_dict() if hasattr(config, "as_dict") else config,
     }
-
-
-@contextmanager
-def atomic_path(target: Path):
-    """Yield a temporary path beside ``target``; move it into place only on success."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_text_atomic(target: Path, text: str) -> Path:
