@@ -69,7 +69,7 @@ lab: $(DATA_STAMP) ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
 lint: $(ENV_STAMP) ## ruff check of the package, tests and notebooks
-	$(VENV)/bin/ruff check anomalylab tests benchmarks notebooks
+	$(VENV)/bin/ruff check anomalylab tests notebooks
 
 clean: ## remove build outputs and processed data (never committed results or raw data)
 	rm -rf build data/processed .pytest_cache .ruff_cache

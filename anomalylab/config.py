@@ -81,6 +81,18 @@ class RunConfig:
     def processed_dir(self) -> Path:
         return self.output_root / "processed" if self.quick else paths.PROCESSED_DIR
 
+    def describe(self) -> str:
+        """One line for a notebook's output: the mode and where it writes (relative paths)."""
+
+        def rel(p: Path) -> str:
+            return p.relative_to(paths.ROOT).as_posix()
+
+        mode = "quick" if self.quick else "full"
+        return (
+            f"{mode} run: seeds {list(self.seeds)}, epochs {self.epochs}; processed data -> "
+            f"{rel(self.processed_dir)}/, figures -> {rel(self.figures_dir)}/, tables -> {rel(self.tables_dir)}/"
+        )
+
     def as_dict(self) -> dict:
         """The configuration as plain data (for provenance records)."""
         d = asdict(self)
