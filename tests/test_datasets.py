@@ -162,3 +162,24 @@ def test_data_env_variable_is_used(tmp_path, shared_datasets, monkeypatch):
     monkeypatch.setenv("ANOMALYLAB_DATA_MIRROR", os.fspath(shared_datasets))
     path = d.fetch("nab/config/profiles.json", raw_dir=tmp_path / "raw")
     assert path.read_bytes() == (shared_datasets / "nab/config/profiles.json").read_bytes()
+
+
+def test_nab_rows_are_kept_as_in_nabs_files_even_with_repeated_timestamps():
+    frame = d.load_nab("realAWSCloudwatch/ec2_disk_write_bytes_1ef3de")
+    assert len(frame) == 4730  # every row of the file, as NAB scores them
+    assert frame.attrs["duplicate_timestamps"] == 11
+    with pytest.raises(InputError, match="duplicate timestamps"):
+        d.validate_series(frame["value"])  # code that needs a strict index is told so
+
+
+def test_processed_data_round_trip_and_missing_file_message(tmp_path):
+    frame = pd.DataFrame({"value": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2, freq="h"))
+
+    class Cfg:
+        processed_dir = tmp_path
+        quick = True
+
+    d.save_processed(frame, "toy", Cfg)
+    pd.testing.assert_frame_equal(d.load_processed("toy", Cfg), frame, check_freq=False)
+    with pytest.raises(DataError, match="01_data_preparation.*make quick"):
+        d.load_processed("absent", Cfg)
