@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from anomalylab.errors import InputError
+from anomalylab.models import forecasters as fc
+
+
+def _sine(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.1, n)
+    return pd.Series(values, index=pd.date_range("2024-01-01", periods=n, freq="h"))
+
+
+def _model(**kw):
+    return fc.CNNForecaster(lookback=24, epochs=15, batch_size=32, patience=None, **kw)
+
+
+def test_forecaster_learns_a_sine_and_flags_an_injected_spike():
+    series = _sine()
+    train, test = series.iloc[:450], series.iloc[450:].copy()
+    test.iloc[100] += 4.0
+    det = _model().fit(train)
+    scores = det.score_samples(test)
+    index = det.forecast_index(test)
+    assert len(scores) == len(index) == len(test) - 24
+    assert index[int(np.argmax(scores))] == test.index[100]
+    forecast = det.predict(train.iloc[-100:])
+    assert np.abs(forecast[:, 0] - train.iloc[-76:].to_numpy()).mean() < 0.6  # sine amplitude is 3
+
+
+def test_same_seed_same_scores_other_seed_other_scores():
+    series = _sine()
+    a = _model(seed=3).fit(series.iloc[:300]).score_samples(series.iloc[300:])
+    b = _model(seed=3).fit(series.iloc[:300]).score_samples(series.iloc[300:])
+    c = _model(seed=4).fit(series.iloc[:300]).score_samples(series.iloc[300:])
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_relative_error_is_in_original_units():
+    series = _sine()
+    det = _model(error="relative").fit(series.iloc[:300])
+    scores = det.score_samples(series.iloc[300:])
+    forecast = det.predict(series.iloc[300:])[:, 0]
+    actual = series.iloc[324:].to_numpy()
+    np.testing.assert_allclose(scores, np.abs(actual - forecast) / actual, rtol=1e-5)
+
+
+def test_published_configurations_build_the_published_layers():
+    deepant = fc.build_cnn_forecaster(72, **fc.DEEPANT)
+    kinds = [type(layer).__name__ for layer in deepant.layers]
+    assert kinds == ["Conv1D", "MaxPooling1D", "Conv1D", "MaxPooling1D", "Flatten", "Dense", "Dropout", "Dense"]
+    assert deepant.layers[5].units == 40 and deepant.layers[6].rate == 0.25
+    simple = fc.build_cnn_forecaster(50, **fc.SIMPLE_CONV1D)
+    assert [layer.filters for layer in simple.layers if hasattr(layer, "filters")] == [32, 64]
+    assert "Dropout" not in [type(layer).__name__ for layer in simple.layers]
+
+
+def test_forecaster_bad_inputs():
+    with pytest.raises(InputError, match="too short"):
+        fc.build_cnn_forecaster(5, **fc.DEEPANT)
+    with pytest.raises(InputError, match="not fitted"):
+        _model().score_samples(_sine())
+    with pytest.raises(InputError, match="needs at least 25"):
+        _model().fit(_sine().iloc[:20])
+    with pytest.raises(InputError, match="'absolute' or 'relative'"):
+        fc.CNNForecaster(error="squared")
