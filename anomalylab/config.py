@@ -112,7 +112,6 @@ def set_seed(seed: int) -> None:
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (the legacy global RNG, which other libraries draw from)
-    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     import keras
     import tensorflow as tf
 

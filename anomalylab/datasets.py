@@ -279,6 +279,12 @@ def load_mixtiles() -> pd.DataFrame:
 SPIKE_FILE = "seed-cnn-synthetic/data.csv"
 
 
+def _spike_residual(values: Sequence[float], window: int) -> pd.Series:
+    """Residual of each point from a ``window``-point centred rolling median."""
+    values = pd.Series(np.asarray(values, dtype=float))
+    return values - values.rolling(window, center=True, min_periods=1).median()
+
+
 def derive_spike_labels(
     values: Sequence[float], window: int = 11, n_spikes: int = 50, min_gap_ratio: float = 3.0
 ) -> np.ndarray:
@@ -294,7 +300,7 @@ def derive_spike_labels(
         raise InputError(f"window must be a positive odd number, got {window}.")
     if not 0 < n_spikes < len(values):
         raise InputError(f"n_spikes must be between 1 and {len(values) - 1}, got {n_spikes}.")
-    residual = values - values.rolling(window, center=True, min_periods=1).median()
+    residual = _spike_residual(values, window)
     order = np.argsort(-residual.to_numpy(), kind="stable")
     smallest_spike, next_one = residual.iloc[order[n_spikes - 1]], residual.iloc[order[n_spikes]]
     if not smallest_spike >= min_gap_ratio * max(next_one, 1e-12):
@@ -309,9 +315,7 @@ def derive_spike_labels(
 
 def spike_residual_gap(values: Sequence[float], window: int = 11, n_spikes: int = 50) -> tuple[float, float]:
     """(smallest spike residual, largest non-spike residual) of the spike rule."""
-    values = pd.Series(np.asarray(values, dtype=float))
-    residual = values - values.rolling(window, center=True, min_periods=1).median()
-    ordered = np.sort(residual.to_numpy())[::-1]
+    ordered = np.sort(_spike_residual(values, window).to_numpy())[::-1]
     return float(ordered[n_spikes - 1]), float(ordered[n_spikes])
 
 

@@ -225,15 +225,8 @@ def _nab_parts(series: Iterable, profile, probation_percent: float):
     return np.concatenate(all_scores), np.concatenate(all_sweep), np.concatenate(all_ids)
 
 
-def nab_threshold_sweep(series: Iterable, profile="standard", probation_percent: float = 0.15) -> pd.DataFrame:
-    """NAB's raw corpus score at every candidate threshold (NAB's ``calcScoreByThreshold``).
-
-    ``series`` yields ``(scores, index, windows)`` per series. Returns a frame
-    with ``threshold`` (descending, starting at +inf = no detection) and
-    ``raw_score``; a row is flagged when its score is >= the threshold.
-    """
-    cost = _check_profile(profile)
-    scores, sweep, ids = _nab_parts(series, profile, probation_percent)
+def _sweep_table(scores, sweep, ids, cost) -> tuple[pd.DataFrame, int]:
+    """Raw corpus score at every candidate threshold, and the number of scored windows."""
     n_windows = len(np.unique(ids[ids >= 0]))
     base = -cost["fnWeight"] * n_windows
     order = np.argsort(-scores, kind="stable")
@@ -247,9 +240,19 @@ def nab_threshold_sweep(series: Iterable, profile="standard", probation_percent:
         contrib[in_win] = (best - before).to_numpy()
     total = base + np.cumsum(contrib)
     last = np.r_[s[1:] != s[:-1], True] if len(s) else np.array([], dtype=bool)
-    return pd.DataFrame(
-        {"threshold": np.r_[np.inf, s[last]], "raw_score": np.r_[base, total[last]]}
-    )
+    table = pd.DataFrame({"threshold": np.r_[np.inf, s[last]], "raw_score": np.r_[base, total[last]]})
+    return table, n_windows
+
+
+def nab_threshold_sweep(series: Iterable, profile="standard", probation_percent: float = 0.15) -> pd.DataFrame:
+    """NAB's raw corpus score at every candidate threshold (NAB's ``calcScoreByThreshold``).
+
+    ``series`` yields ``(scores, index, windows)`` per series. Returns a frame
+    with ``threshold`` (descending, starting at +inf = no detection) and
+    ``raw_score``; a row is flagged when its score is >= the threshold.
+    """
+    cost = _check_profile(profile)
+    return _sweep_table(*_nab_parts(series, profile, probation_percent), cost)[0]
 
 
 def nab_score(
@@ -264,16 +267,13 @@ def nab_score(
     ``threshold``, and the null and perfect raw scores.
     """
     cost = _check_profile(profile)
-    series = list(series)
-    sweep = nab_threshold_sweep(series, profile, probation_percent)
+    sweep, n_windows = _sweep_table(*_nab_parts(series, profile, probation_percent), cost)
     if threshold is None:
         row = sweep.loc[sweep["raw_score"].idxmax()]
     else:
         # rows flagged at `threshold` are those with score >= threshold
         candidates = sweep[sweep["threshold"] >= threshold]
         row = candidates.iloc[-1]
-    _, _, ids = _nab_parts(series, profile, probation_percent)
-    n_windows = len(np.unique(ids[ids >= 0]))
     null = -cost["fnWeight"] * n_windows
     perfect = cost["tpWeight"] * n_windows
     if n_windows == 0:

@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 
 from anomalylab import paths
+from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.paths import atomic_path
 
@@ -118,8 +119,6 @@ def mark_splits(ax, boundaries: Sequence, names: Sequence[str] = ("val", "test")
 def plot_nab_grid(frames: Sequence[pd.DataFrame], ncols: int = 2, height: float = 2.3):
     """One panel per NAB series (frames from ``load_nab``): values, anomaly windows
     shaded red, the probationary period shaded grey. Returns the figure."""
-    from anomalylab.datasets import nab_probationary_length
-
     nrows = int(np.ceil(len(frames) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, height * nrows), squeeze=False)
     for ax, frame in zip(axes.ravel(), frames):

@@ -21,8 +21,8 @@ from anomalylab.errors import InputError
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 
 
-def _as_2d(values, name: str = "values") -> np.ndarray:
-    """A float array of shape (time, features); Series and 1-D arrays get one feature."""
+def as_2d(values, name: str = "values") -> np.ndarray:
+    """A finite float array of shape (time, features); Series and 1-D arrays get one feature."""
     if isinstance(values, pd.Series):
         validate_series(values, name)
     arr = np.asarray(values, dtype=float)
@@ -54,7 +54,7 @@ def sliding_windows(values, window: int, step: int = 1) -> np.ndarray:
     """
     window = _check_window(window)
     step = _check_window(step, "step")
-    arr = _as_2d(values)
+    arr = as_2d(values)
     if len(arr) < window:
         raise InputError(
             f"the series has {len(arr)} points, fewer than the window of {window}; "
@@ -88,10 +88,10 @@ def forecast_windows(series, lookback: int, horizon: int = 1) -> ForecastWindows
     horizon = _check_window(horizon, "horizon")
     if isinstance(series, pd.DataFrame):
         index = series.index
-        arr = _as_2d(series.to_numpy(), "series")
+        arr = as_2d(series.to_numpy(), "series")
     else:
         index = series.index if isinstance(series, pd.Series) else pd.RangeIndex(len(series))
-        arr = _as_2d(series, "series")
+        arr = as_2d(series, "series")
     need = lookback + horizon
     if len(arr) < need:
         raise InputError(
@@ -112,7 +112,7 @@ def fit_scaler(train, kind: str = "standard"):
     """A scikit-learn scaler (standard, minmax or robust) fitted on ``train`` only."""
     if kind not in SCALERS:
         raise InputError(f"unknown scaler {kind!r}; choose one of {sorted(SCALERS)}.")
-    return SCALERS[kind]().fit(_as_2d(train, "train"))
+    return SCALERS[kind]().fit(as_2d(train, "train"))
 
 
 def scale_splits(train, *others, kind: str = "standard"):
@@ -121,7 +121,7 @@ def scale_splits(train, *others, kind: str = "standard"):
     Returns ``(scaler, train_scaled, *others_scaled)`` as 2-D arrays.
     """
     scaler = fit_scaler(train, kind)
-    scaled = [scaler.transform(_as_2d(part, "split")) for part in (train, *others)]
+    scaled = [scaler.transform(as_2d(part, "split")) for part in (train, *others)]
     return (scaler, *scaled)
 
 
@@ -140,14 +140,14 @@ class Winsorizer:
         self.upper = upper
 
     def fit(self, train) -> Winsorizer:
-        arr = _as_2d(train, "train")
+        arr = as_2d(train, "train")
         self.low_, self.high_ = np.quantile(arr, [self.lower, self.upper], axis=0)
         return self
 
     def transform(self, values) -> np.ndarray:
         if not hasattr(self, "low_"):
             raise InputError("this Winsorizer is not fitted; call .fit(train) first.")
-        arr = _as_2d(values)
+        arr = as_2d(values)
         if arr.shape[1] != len(self.low_):
             raise InputError(f"fitted on {len(self.low_)} feature(s), got {arr.shape[1]}.")
         return np.clip(arr, self.low_, self.high_)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.preprocessing import fit_scaler, forecast_windows
+from anomalylab.preprocessing import as_2d, fit_scaler, forecast_windows
 
 DEEPANT = {"filters": (32, 32), "kernel_size": 3, "dense_units": 40, "dropout": 0.25}
 MIXTILES_SEED = {"filters": (32, 32), "kernel_size": 5, "dense_units": 1024, "dropout": 0.4}
@@ -118,10 +118,13 @@ class CNNForecaster:
         self.seed = seed
         self.name = name
 
+    @staticmethod
+    def _values(series) -> np.ndarray:
+        """(time, features) float array of a Series, DataFrame or array."""
+        return as_2d(series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series, "series")
+
     def _windows(self, series):
-        values = series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series
-        arr = np.asarray(values, dtype=float)
-        arr = arr[:, None] if arr.ndim == 1 else arr
+        arr = self._values(series)
         if hasattr(self, "scaler_"):
             if arr.shape[1] != self.n_features_:
                 raise InputError(f"fitted on {self.n_features_} feature(s), got {arr.shape[1]}.")
@@ -132,8 +135,7 @@ class CNNForecaster:
         """Fit the scaler and the network on ``train``; ``val`` (if given) drives early stopping."""
         import keras
 
-        raw = np.asarray(train.to_numpy() if isinstance(train, (pd.Series, pd.DataFrame)) else train, dtype=float)
-        raw = raw[:, None] if raw.ndim == 1 else raw
+        raw = self._values(train)
         for attr in ("scaler_", "model_"):
             self.__dict__.pop(attr, None)
         self.n_features_ = raw.shape[1]
@@ -167,18 +169,20 @@ class CNNForecaster:
         index = series.index if isinstance(series, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(series))
         return index[self.lookback :]
 
-    def predict(self, series) -> np.ndarray:
-        """One-step forecasts in original units, shape (n - lookback, n_features)."""
+    def _forecast(self, series):
+        """The windows of ``series`` and the model's scaled one-step forecasts of them."""
         self._check_fitted()
         fw = self._windows(series)
-        scaled = self.model_.predict(fw.X, batch_size=1024, verbose=0)
+        return fw, self.model_.predict(fw.X, batch_size=1024, verbose=0)
+
+    def predict(self, series) -> np.ndarray:
+        """One-step forecasts in original units, shape (n - lookback, n_features)."""
+        _, scaled = self._forecast(series)
         return self.scaler_.inverse_transform(scaled)
 
     def score_samples(self, series) -> np.ndarray:
         """Forecast error of every point after the first ``lookback`` (higher = more anomalous)."""
-        self._check_fitted()
-        fw = self._windows(series)
-        scaled = self.model_.predict(fw.X, batch_size=1024, verbose=0)
+        fw, scaled = self._forecast(series)
         if self.error == "absolute":
             return np.abs(fw.y - scaled).mean(axis=1)
         actual = self.scaler_.inverse_transform(fw.y)
