@@ -11,6 +11,10 @@ Three published configurations are named:
 - ``SIMPLE_CONV1D``: the seed "CNN-Based Anomaly Detection in Time Series
   Data": 32 and 64 filters, kernel 3, Dense 50, no dropout.
 
+``attention="additive"`` or ``attention="self"`` swaps pooling + flatten for
+attention over the time steps (see :func:`build_cnn_forecaster`); the weights
+of every window come back from :meth:`CNNForecaster.attention_weights`.
+
 ``CNNForecaster`` wraps a model in the detector face of the package:
 ``fit(train, val=None)`` learns to forecast the next step from ``lookback``
 past steps (its scaler is fitted on ``train`` only), ``score_samples(series)``
@@ -34,6 +38,47 @@ MIXTILES_SEED = {"filters": (32, 32), "kernel_size": 5, "dense_units": 1024, "dr
 SIMPLE_CONV1D = {"filters": (32, 64), "kernel_size": 3, "dense_units": 50, "dropout": 0.0}
 
 
+ATTENTION_KINDS = (None, "additive", "self")
+
+
+def _additive_pooling_layer():
+    """The Keras layer class of additive (Bahdanau) attention pooling, made on first use."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="anomalylab")
+    class AdditiveAttentionPooling(keras.layers.Layer):
+        """Bahdanau-style pooling over time: score_t = v . tanh(W h_t + b), weights = softmax over t.
+
+        Returns ``(context, weights)``: the weighted sum of the time steps (batch, features)
+        and the weights (batch, time), which sum to 1 over time.
+        """
+
+        def __init__(self, units: int = 32, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.project = keras.layers.Dense(units, activation="tanh")
+            self.energy = keras.layers.Dense(1, use_bias=False)
+
+        def call(self, h):
+            energies = keras.ops.squeeze(self.energy(self.project(h)), axis=-1)  # (batch, time)
+            weights = keras.ops.softmax(energies, axis=-1)
+            context = keras.ops.sum(h * keras.ops.expand_dims(weights, -1), axis=1)
+            return context, weights
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return AdditiveAttentionPooling
+
+
+def _positional_encoding(length: int, depth: int) -> np.ndarray:
+    """Sinusoidal positions (Vaswani et al. 2017), shape (length, depth)."""
+    positions = np.arange(length)[:, None]
+    rates = 1.0 / np.power(10000.0, (2 * (np.arange(depth)[None, :] // 2)) / depth)
+    angles = positions * rates
+    return np.where(np.arange(depth)[None, :] % 2 == 0, np.sin(angles), np.cos(angles)).astype("float32")
+
+
 def build_cnn_forecaster(
     lookback: int,
     n_features: int = 1,
@@ -44,32 +89,70 @@ def build_cnn_forecaster(
     dropout: float = 0.25,
     learning_rate: float = 1e-3,
     loss: str = "mae",
+    attention: str | None = None,
+    attention_units: int = 32,
+    num_heads: int = 4,
 ):
-    """A compiled Keras CNN that maps (lookback, n_features) windows to the next step."""
+    """A compiled Keras CNN that maps (lookback, n_features) windows to a forecast.
+
+    ``attention=None`` is DeepAnT's stack: Conv1D + ReLU + MaxPool blocks, Flatten,
+    Dense, Dropout, Dense. With attention the convolutions keep every time step
+    (``padding="same"``, no pooling) and attention replaces pooling + flatten:
+
+    - ``"additive"``: Bahdanau attention pooling, a softmax over the ``lookback``
+      time steps whose weights depend on the input;
+    - ``"self"``: sinusoidal positions are added, then Keras ``MultiHeadAttention``
+      with the last time step as the query over all steps (residual + layer norm).
+
+    Returns the model; with attention, ``model.attention_model`` maps the same input
+    to the attention weights (batch, lookback), averaged over heads for ``"self"``.
+    """
     import keras
     from keras import layers
 
     if not filters:
         raise InputError("a CNN forecaster needs at least one convolution block (filters=(32, ...)).")
-    length = lookback
-    for _ in filters:
-        length = (length - kernel_size + 1) // pool_size  # 'valid' convolution, then pooling
-    if length < 1:
-        raise InputError(
-            f"lookback {lookback} is too short for {len(filters)} blocks of kernel {kernel_size} and pool "
-            f"{pool_size}; use a longer lookback or fewer blocks."
-        )
-    model = keras.Sequential(name="cnn_forecaster")
-    model.add(keras.Input(shape=(lookback, n_features)))
+    if attention not in ATTENTION_KINDS:
+        raise InputError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}.")
+    if attention is None:
+        length = lookback
+        for _ in filters:
+            length = (length - kernel_size + 1) // pool_size  # 'valid' convolution, then pooling
+        if length < 1:
+            raise InputError(
+                f"lookback {lookback} is too short for {len(filters)} blocks of kernel {kernel_size} and pool "
+                f"{pool_size}; use a longer lookback or fewer blocks."
+            )
+    inputs = keras.Input(shape=(lookback, n_features))
+    h = inputs
+    weights = None
     for f in filters:
-        model.add(layers.Conv1D(f, kernel_size, activation="relu"))
-        model.add(layers.MaxPooling1D(pool_size))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(dense_units, activation="relu"))
+        if attention is None:
+            h = layers.Conv1D(f, kernel_size, activation="relu")(h)
+            h = layers.MaxPooling1D(pool_size)(h)
+        else:
+            h = layers.Conv1D(f, kernel_size, activation="relu", padding="same")(h)
+    if attention is None:
+        h = layers.Flatten()(h)
+    elif attention == "additive":
+        h, weights = _additive_pooling_layer()(attention_units, name="additive_attention")(h)
+    else:
+        depth = filters[-1]
+        h = h + keras.ops.convert_to_tensor(_positional_encoding(lookback, depth))
+        query = h[:, -1:, :]
+        attended, scores = layers.MultiHeadAttention(
+            num_heads, key_dim=max(1, depth // num_heads), name="self_attention"
+        )(query, h, return_attention_scores=True)
+        h = layers.Flatten()(layers.LayerNormalization()(query + attended))
+        weights = keras.ops.mean(scores[:, :, 0, :], axis=1)  # (batch, heads, 1, time) -> (batch, time)
+    h = layers.Dense(dense_units, activation="relu")(h)
     if dropout:
-        model.add(layers.Dropout(dropout))
-    model.add(layers.Dense(n_features))
+        h = layers.Dropout(dropout)(h)
+    outputs = layers.Dense(n_features)(h)
+    name = "cnn_forecaster" if attention is None else f"cnn_{attention}_attention_forecaster"
+    model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    model.attention_model = None if weights is None else keras.Model(inputs, weights)
     return model
 
 
@@ -77,14 +160,20 @@ class CNNForecaster:
     """A CNN forecaster as an anomaly detector: the score is the forecast error.
 
     ``error`` is ``"absolute"`` (|y - yhat| in units of the training data's
-    standard deviation) or ``"relative"`` (|y - yhat| / |y| in original units,
-    the Mixtiles study's rule). ``seed`` reseeds everything before the model is
-    built, so the same seed gives the same scores.
+    standard deviation, after ``transform``) or ``"relative"`` (|y - yhat| / |y|
+    in original units, the Mixtiles study's rule). ``transform="log1p"`` models
+    log(1 + y) (counts with multiplicative swings; the absolute error is then a
+    relative one). ``horizon`` is how many steps after the window the target lies
+    (1 = next step; 24 on hourly data = the same hour one day ahead, so a
+    forecast never reads the hours just before it). ``attention`` picks the
+    variant of :func:`build_cnn_forecaster`. ``seed`` reseeds everything before
+    the model is built, so the same seed gives the same scores.
     """
 
     def __init__(
         self,
         lookback: int = 72,
+        horizon: int = 1,
         filters: Sequence[int] = DEEPANT["filters"],
         kernel_size: int = DEEPANT["kernel_size"],
         dense_units: int = DEEPANT["dense_units"],
@@ -96,14 +185,23 @@ class CNNForecaster:
         loss: str = "mae",
         patience: int | None = 5,
         error: str = "absolute",
+        transform: str | None = None,
+        attention: str | None = None,
+        attention_units: int = 32,
+        num_heads: int = 4,
         seed: int = 0,
         name: str = "cnn_forecaster",
     ):
         if error not in ("absolute", "relative"):
             raise InputError(f"error must be 'absolute' or 'relative', got {error!r}.")
+        if transform not in (None, "log1p"):
+            raise InputError(f"transform must be None or 'log1p', got {transform!r}.")
+        if attention not in ATTENTION_KINDS:
+            raise InputError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}.")
         if epochs < 1 or batch_size < 1:
             raise InputError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
         self.lookback = lookback
+        self.horizon = horizon
         self.filters = tuple(filters)
         self.kernel_size = kernel_size
         self.dense_units = dense_units
@@ -115,13 +213,24 @@ class CNNForecaster:
         self.loss = loss
         self.patience = patience
         self.error = error
+        self.transform = transform
+        self.attention = attention
+        self.attention_units = attention_units
+        self.num_heads = num_heads
         self.seed = seed
         self.name = name
 
-    @staticmethod
-    def _values(series) -> np.ndarray:
-        """(time, features) float array of a Series, DataFrame or array."""
-        return as_2d(series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series, "series")
+    def _values(self, series) -> np.ndarray:
+        """(time, features) float array of a Series, DataFrame or array, after ``transform``."""
+        arr = as_2d(series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series, "series")
+        if self.transform == "log1p":
+            if (arr <= -1).any():
+                raise InputError("transform='log1p' needs values above -1 (counts); use transform=None.")
+            arr = np.log1p(arr)
+        return arr
+
+    def _inverse(self, arr: np.ndarray) -> np.ndarray:
+        return np.expm1(arr) if self.transform == "log1p" else arr
 
     def _windows(self, series):
         arr = self._values(series)
@@ -129,11 +238,12 @@ class CNNForecaster:
             if arr.shape[1] != self.n_features_:
                 raise InputError(f"fitted on {self.n_features_} feature(s), got {arr.shape[1]}.")
             arr = self.scaler_.transform(arr)
-        return forecast_windows(arr, self.lookback)
+        return forecast_windows(arr, self.lookback, self.horizon)
 
     def fit(self, train, val=None) -> CNNForecaster:
         """Fit the scaler and the network on ``train``; ``val`` (if given) drives early stopping."""
         import keras
+        import tensorflow as tf
 
         raw = self._values(train)
         for attr in ("scaler_", "model_"):
@@ -144,7 +254,8 @@ class CNNForecaster:
         set_seed(self.seed)
         self.model_ = build_cnn_forecaster(
             self.lookback, self.n_features_, self.filters, self.kernel_size, self.pool_size,
-            self.dense_units, self.dropout, self.learning_rate, self.loss,
+            self.dense_units, self.dropout, self.learning_rate, self.loss, self.attention, self.attention_units,
+            self.num_heads,
         )  # fmt: skip
         callbacks, validation = [], None
         if val is not None:
@@ -154,10 +265,17 @@ class CNNForecaster:
                 callbacks.append(
                     keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True)
                 )
+        # A cached, seeded tf.data pipeline: about a third faster than NumPy arrays on small series
+        # (Keras re-wraps arrays every epoch), same shuffling for the same seed.
+        data = (
+            tf.data.Dataset.from_tensor_slices((fw.X.astype("float32"), fw.y.astype("float32")))
+            .cache()
+            .shuffle(len(fw), seed=self.seed, reshuffle_each_iteration=True)
+            .batch(self.batch_size)
+        )
         self.history_ = self.model_.fit(
-            fw.X, fw.y, epochs=self.epochs, batch_size=self.batch_size, validation_data=validation,
-            callbacks=callbacks, shuffle=True, verbose=0,
-        ).history  # fmt: skip
+            data, epochs=self.epochs, validation_data=validation, callbacks=callbacks, verbose=0
+        ).history
         return self
 
     def _check_fitted(self):
@@ -165,9 +283,9 @@ class CNNForecaster:
             raise InputError(f"{self.name} is not fitted; call .fit(train) first.")
 
     def forecast_index(self, series) -> pd.Index:
-        """The index labels of the points that get a forecast (all but the first ``lookback``)."""
+        """The index labels of the points that get a forecast (all but the first ``lookback + horizon - 1``)."""
         index = series.index if isinstance(series, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(series))
-        return index[self.lookback :]
+        return index[self.lookback + self.horizon - 1 :]
 
     def _forecast(self, series):
         """The windows of ``series`` and the model's scaled one-step forecasts of them."""
@@ -176,15 +294,27 @@ class CNNForecaster:
         return fw, self.model_.predict(fw.X, batch_size=1024, verbose=0)
 
     def predict(self, series) -> np.ndarray:
-        """One-step forecasts in original units, shape (n - lookback, n_features)."""
+        """Forecasts in original units, shape (n - lookback - horizon + 1, n_features)."""
         _, scaled = self._forecast(series)
-        return self.scaler_.inverse_transform(scaled)
+        return self._inverse(self.scaler_.inverse_transform(scaled))
 
     def score_samples(self, series) -> np.ndarray:
-        """Forecast error of every point after the first ``lookback`` (higher = more anomalous)."""
+        """Forecast error of every point in :meth:`forecast_index` (higher = more anomalous)."""
         fw, scaled = self._forecast(series)
         if self.error == "absolute":
             return np.abs(fw.y - scaled).mean(axis=1)
-        actual = self.scaler_.inverse_transform(fw.y)
-        forecast = self.scaler_.inverse_transform(scaled)
+        actual = self._inverse(self.scaler_.inverse_transform(fw.y))
+        forecast = self._inverse(self.scaler_.inverse_transform(scaled))
         return (np.abs(actual - forecast) / np.maximum(np.abs(actual), 1e-12)).mean(axis=1)
+
+    def attention_weights(self, series) -> np.ndarray:
+        """Attention weights of every window of ``series``, shape (n windows, lookback), rows sum to 1.
+
+        Row ``i`` belongs to the point ``forecast_index(series)[i]``; column ``j`` is
+        the ``j``-th step of its window (the last column is the newest step).
+        """
+        self._check_fitted()
+        if self.attention is None:
+            raise InputError(f"{self.name} has no attention (attention=None); build it with 'additive' or 'self'.")
+        fw = self._windows(series)
+        return np.asarray(self.model_.attention_model.predict(fw.X, batch_size=1024, verbose=0))

@@ -1,0 +1,151 @@
+"""Classical detectors and baselines for series, with the package's detector face.
+
+Series baselines score every point that has enough history and say which
+points those are with ``forecast_index(series)`` (like the forecasters):
+
+- :class:`SeasonalNaive`: the forecast is the value one season ago (24 h,
+  168 h, ...); with several periods the score is the *smallest* error, so a
+  point must differ from yesterday *and* from last week to score high.
+- :class:`RollingZScore`: |x - mean| / std of the previous ``window`` points.
+- :class:`WindowedGaussian`: the rolling z-score mapped to [0, 1] by the
+  normal distribution, after NAB's ``windowedGaussian`` baseline (two-sided
+  here: NAB's only scores values above the mean).
+- :class:`RandomScore`: uniform random scores, the floor every detector must beat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.special import erf
+
+from anomalylab.errors import InputError
+from anomalylab.preprocessing import as_2d
+
+
+def _values(series) -> np.ndarray:
+    """1-D float array of a univariate Series or array."""
+    arr = as_2d(series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series, "series")
+    if arr.shape[1] != 1:
+        raise InputError(f"this baseline scores one series at a time; got {arr.shape[1]} columns.")
+    return arr[:, 0]
+
+
+def _index(series) -> pd.Index:
+    return series.index if isinstance(series, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(series))
+
+
+class _HistoryBaseline:
+    """Shared face: ``fit`` checks the training data; ``history`` points are needed before a score."""
+
+    history = 1
+    name = "baseline"
+
+    def fit(self, train, val=None):  # noqa: ARG002 (same face as the learned detectors)
+        if len(_values(train)) <= self.history:
+            raise InputError(f"{self.name} needs more than {self.history} training points, got {len(train)}.")
+        self.fitted_ = True
+        return self
+
+    def forecast_index(self, series) -> pd.Index:
+        """The index labels of the points that get a score (all but the first ``history``)."""
+        return _index(series)[self.history :]
+
+    def _check(self, series) -> np.ndarray:
+        if not getattr(self, "fitted_", False):
+            raise InputError(f"{self.name} is not fitted; call .fit(train) first.")
+        values = _values(series)
+        if len(values) <= self.history:
+            raise InputError(f"{self.name} needs more than {self.history} points to score, got {len(values)}.")
+        return values
+
+
+class SeasonalNaive(_HistoryBaseline):
+    """Forecast = the value ``period`` steps ago; score = the forecast error.
+
+    ``error="relative"`` is |y - yhat| / |y| (the Mixtiles study's rule),
+    ``"absolute"`` is |y - yhat|. With several ``periods`` the score is the
+    smallest of their errors.
+    """
+
+    def __init__(self, periods: Sequence[int] = (24,), error: str = "relative", name: str | None = None):
+        periods = tuple(int(p) for p in periods)
+        if not periods or min(periods) < 1:
+            raise InputError(f"periods must be positive steps (e.g. (24, 168)), got {periods}.")
+        if error not in ("absolute", "relative"):
+            raise InputError(f"error must be 'absolute' or 'relative', got {error!r}.")
+        self.periods, self.error = periods, error
+        self.history = max(periods)
+        self.name = name or "seasonal_naive_" + "_".join(map(str, periods))
+
+    def score_samples(self, series) -> np.ndarray:
+        """Smallest seasonal forecast error of every point in :meth:`forecast_index`."""
+        values = self._check(series)
+        target = values[self.history :]
+        errors = []
+        for p in self.periods:
+            forecast = values[self.history - p : len(values) - p]
+            err = np.abs(target - forecast)
+            errors.append(err / np.maximum(np.abs(target), 1e-12) if self.error == "relative" else err)
+        return np.min(errors, axis=0)
+
+
+class RollingZScore(_HistoryBaseline):
+    """|x - mean| / std of the previous ``window`` points (the point itself excluded)."""
+
+    def __init__(self, window: int = 168, min_std: float = 1e-9, name: str = "rolling_zscore"):
+        if window < 2:
+            raise InputError(f"window must be at least 2, got {window}.")
+        self.window, self.min_std, self.name = int(window), min_std, name
+        self.history = self.window
+
+    def _z(self, series) -> np.ndarray:
+        values = pd.Series(self._check(series))
+        past = values.shift(1).rolling(self.window, min_periods=self.history)
+        z = (values - past.mean()).abs() / np.maximum(past.std(), self.min_std)
+        return z.to_numpy()[self.history :]
+
+    def score_samples(self, series) -> np.ndarray:
+        """Absolute rolling z-score of every point in :meth:`forecast_index`."""
+        return self._z(series)
+
+
+class WindowedGaussian(RollingZScore):
+    """NAB-style windowed Gaussian: P(|Z| < |z|) = erf(|z| / sqrt 2), in [0, 1].
+
+    NAB's own ``windowedGaussian`` (window 6,400, recomputed every 100 rows)
+    scores only values above the window's mean; this one is two-sided, over the
+    previous ``window`` rows (fewer at the start of a series: ``min_history``).
+    """
+
+    def __init__(self, window: int = 6400, min_history: int = 20, name: str = "windowed_gaussian"):
+        super().__init__(window=window, name=name)
+        if min_history < 2:
+            raise InputError(f"min_history must be at least 2, got {min_history}.")
+        self.min_history = int(min_history)
+        self.history = self.min_history
+
+    def score_samples(self, series) -> np.ndarray:
+        """Two-sided Gaussian tail score in [0, 1] of every point in :meth:`forecast_index`."""
+        return erf(self._z(series) / np.sqrt(2))
+
+
+class RandomScore:
+    """Uniform random scores in [0, 1): what a detector scores by chance."""
+
+    def __init__(self, seed: int = 0, name: str = "random"):
+        self.seed, self.name = seed, name
+
+    def fit(self, train, val=None):  # noqa: ARG002
+        return self
+
+    def forecast_index(self, series) -> pd.Index:
+        return _index(series)
+
+    def score_samples(self, X) -> np.ndarray:
+        n = len(X)
+        if n == 0:
+            raise InputError("nothing to score: the input is empty.")
+        return np.random.default_rng(self.seed).random(n)
