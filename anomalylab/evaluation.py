@@ -33,13 +33,35 @@ from tqdm.auto import tqdm
 
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
-from anomalylab.metrics import NAB_PROFILE_METRIC, detection_report, nab_score
+from anomalylab.metrics import METRICS, NAB_PROFILE_METRIC, detection_report, nab_score
 from anomalylab.paths import atomic_path
-from anomalylab.reporting import result_rows
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
 SPLITS = ("train", "val", "test")
+TABLE_COLUMNS = ["dataset", "protocol", "series", "model", "seed", "threshold_rule", "metric", "value"]
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
+
+def result_rows(
+    metrics: Mapping[str, float],
+    *,
+    dataset: str,
+    model: str,
+    protocol: str = "",
+    series: str = "",
+    seed: int | None = None,
+    threshold_rule: str = "",
+    **extra,
+) -> list[dict]:
+    """Tidy rows (one per metric) of one measurement; ``extra`` becomes extra columns."""
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise InputError(f"unknown metric name(s) {unknown}; the fixed names are {list(METRICS)}.")
+    base = {
+        "dataset": dataset, "protocol": protocol, "series": series, "model": model,
+        "seed": pd.NA if seed is None else int(seed), "threshold_rule": threshold_rule, **extra,
+    }  # fmt: skip
+    return [{**base, "metric": k, "value": float(v) if v is not None else np.nan} for k, v in metrics.items()]
+
 
 # A threshold rule maps the non-test part of (scores, labels, split) to a threshold.
 ThresholdRule = Callable[[pd.Series, pd.Series, pd.Series], float]
@@ -53,6 +75,11 @@ def rule_fixed(value: float) -> ThresholdRule:
 def rule_val_mean_k_sigma(k: float = 3.0) -> ThresholdRule:
     """Label-free: mean + k std of the validation scores."""
     return lambda scores, labels, split: mean_k_sigma(scores[split == "val"], k)  # noqa: ARG005
+
+
+def rule_train_mean_k_sigma(k: float = 3.0) -> ThresholdRule:
+    """Label-free: mean + k std of the training scores (the spike-series seed's rule, on training only)."""
+    return lambda scores, labels, split: mean_k_sigma(scores[split == "train"], k)  # noqa: ARG005
 
 
 def rule_val_quantile(q: float = 0.99) -> ThresholdRule:

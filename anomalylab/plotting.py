@@ -172,3 +172,34 @@ def plot_kdd_counts(counts: pd.DataFrame):
     ax2.set_xlim(right=test_only["test"].max() * 8)
     fig.tight_layout()
     return fig
+
+
+def plot_confusion(ax, y_true, flags, title: str | None = None) -> None:
+    """Confusion matrix of 0/1 labels vs 0/1 flags (counts), via scikit-learn."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    ConfusionMatrixDisplay.from_predictions(
+        np.asarray(y_true).astype(int), np.asarray(flags).astype(int), labels=[0, 1],
+        display_labels=["normal", "anomaly"], ax=ax, colorbar=False, cmap="Blues",
+    )  # fmt: skip
+    ax.grid(False)
+    if title:
+        ax.set_title(title, fontsize="small")
+
+
+def plot_metric_bars(ax, table: pd.DataFrame, metric: str, by: str = "model", hue: str | None = None) -> None:
+    """Mean of ``metric`` per ``by`` (and ``hue``) from a tidy table, with +/- 1 std over seeds as error bars."""
+    rows = table[table["metric"] == metric]
+    if rows.empty:
+        raise InputError(f"the table has no rows of metric {metric!r}.")
+    sns.barplot(data=rows, y=by, x="value", hue=hue, errorbar="sd", ax=ax, orient="h", capsize=0.2,
+                err_kws={"linewidth": 1})  # fmt: skip
+    ax.set_xlabel(f"{metric} (mean ± std over seeds)")
+    ax.set_ylabel("")
+
+
+def plot_forecast_band(ax, actual: pd.Series, forecast: pd.Series, lower, upper, labels=None, flags=None) -> None:
+    """Actual vs forecast, the band outside which a point is flagged, expert labels and flags."""
+    ax.fill_between(forecast.index, lower, upper, color=COLORS["model"], alpha=0.2, lw=0, label="no-flag band")
+    ax.plot(forecast.index, forecast.to_numpy(), color=COLORS["model"], lw=0.9, label="forecast")
+    plot_series_with_flags(ax, actual, labels=labels, flags=flags, label_name="expert anomaly")

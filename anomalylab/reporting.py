@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -24,35 +23,13 @@ import pandas as pd
 
 from anomalylab import paths
 from anomalylab.errors import InputError
+from anomalylab.evaluation import TABLE_COLUMNS, result_rows  # noqa: F401 (re-exported: notebooks build rows here)
 from anomalylab.metrics import METRICS
 from anomalylab.paths import atomic_path
 
-TABLE_COLUMNS = ["dataset", "protocol", "series", "model", "seed", "threshold_rule", "metric", "value"]
 PROVENANCE_PACKAGES = [
     "anomalylab", "tensorflow", "keras", "numpy", "pandas", "scikit-learn", "pooch", "matplotlib", "seaborn",
 ]  # fmt: skip
-
-
-def result_rows(
-    metrics: Mapping[str, float],
-    *,
-    dataset: str,
-    model: str,
-    protocol: str = "",
-    series: str = "",
-    seed: int | None = None,
-    threshold_rule: str = "",
-    **extra,
-) -> list[dict]:
-    """Tidy rows (one per metric) of one measurement; ``extra`` becomes extra columns."""
-    unknown = sorted(set(metrics) - set(METRICS))
-    if unknown:
-        raise InputError(f"unknown metric name(s) {unknown}; the fixed names are {list(METRICS)}.")
-    base = {
-        "dataset": dataset, "protocol": protocol, "series": series, "model": model,
-        "seed": pd.NA if seed is None else int(seed), "threshold_rule": threshold_rule, **extra,
-    }  # fmt: skip
-    return [{**base, "metric": k, "value": float(v) if v is not None else np.nan} for k, v in metrics.items()]
 
 
 def check_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -67,3 +67,48 @@ def test_forecaster_bad_inputs():
         _model().fit(_sine().iloc[:20])
     with pytest.raises(InputError, match="'absolute' or 'relative'"):
         fc.CNNForecaster(error="squared")
+
+
+@pytest.mark.parametrize("kind", ["additive", "self"])
+def test_attention_weights_sum_to_one_over_time_and_depend_on_the_input(kind):
+    series = _sine()
+    det = _model(attention=kind).fit(series.iloc[:300])
+    test = series.iloc[300:400].copy()
+    test.iloc[60] += 5.0
+    weights = det.attention_weights(test)
+    assert weights.shape == (len(det.forecast_index(test)), 24)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.abs(weights[0] - weights[40]).max() > 1e-4  # different windows, different weights
+    scores = det.score_samples(test)
+    assert det.forecast_index(test)[int(np.argmax(scores))] == test.index[60]
+
+
+def test_attention_builders_output_shapes_and_plain_model_has_no_weights():
+    for kind in ("additive", "self"):
+        model = fc.build_cnn_forecaster(72, attention=kind)
+        x = np.zeros((2, 72, 1), dtype="float32")
+        assert model(x).shape == (2, 1) and model.attention_model(x).shape == (2, 72)
+    with pytest.raises(InputError, match="no attention"):
+        _model().fit(_sine().iloc[:200]).attention_weights(_sine())
+    with pytest.raises(InputError, match="attention must be one of"):
+        fc.CNNForecaster(attention="bahdanau")
+
+
+def test_day_ahead_log_forecaster_and_its_flag_band():
+    series = _sine() * 100
+    det = _model(horizon=24, transform="log1p").fit(series.iloc[:400])
+    index = det.forecast_index(series)
+    assert index[0] == series.index[24 + 24 - 1]
+    forecast = det.predict(series.iloc[:400])[:, 0]
+    actual = series.iloc[47:400].to_numpy()
+    assert np.median(np.abs(forecast - actual) / actual) < 0.05  # learned the sine in original units
+    scores = det.score_samples(series)
+    threshold = float(np.median(scores))
+    lower, upper = det.flag_band(series, threshold=threshold)
+    actual = series.loc[index].to_numpy()
+    outside = (actual < lower) | (actual > upper)
+    clear = np.abs(scores - threshold) > 1e-4  # float32 scores: skip points on the boundary itself
+    assert clear.sum() > 500
+    np.testing.assert_array_equal(outside[clear], scores[clear] > threshold)
+    with pytest.raises(InputError, match="values above -1"):
+        det.score_samples(series - 1000)

@@ -156,6 +156,17 @@ def build_cnn_forecaster(
     return model
 
 
+def _predict(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """``model(X)`` in large batches, called directly: no per-model ``tf.function`` to trace (Keras'
+    ``predict`` retraces for every new model, which is slow and warns in a loop over seeds or series)."""
+    import keras
+
+    X = np.asarray(X, dtype="float32")
+    parts = [keras.ops.convert_to_numpy(model(X[i : i + batch_size], training=False))
+             for i in range(0, len(X), batch_size)]  # fmt: skip
+    return np.concatenate(parts) if parts else np.empty((0, *model.output_shape[1:]), dtype="float32")
+
+
 class CNNForecaster:
     """A CNN forecaster as an anomaly detector: the score is the forecast error.
 
@@ -250,7 +261,7 @@ class CNNForecaster:
             self.__dict__.pop(attr, None)
         self.n_features_ = raw.shape[1]
         self.scaler_ = fit_scaler(raw)
-        fw = self._windows(raw)
+        fw = forecast_windows(self.scaler_.transform(raw), self.lookback, self.horizon)
         set_seed(self.seed)
         self.model_ = build_cnn_forecaster(
             self.lookback, self.n_features_, self.filters, self.kernel_size, self.pool_size,
@@ -274,8 +285,8 @@ class CNNForecaster:
             .batch(self.batch_size)
         )
         self.history_ = self.model_.fit(
-            data, epochs=self.epochs, validation_data=validation, callbacks=callbacks, verbose=0
-        ).history
+            data, epochs=self.epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0
+        ).history  # shuffle=False: the pipeline shuffles (Keras would only warn that it cannot)
         return self
 
     def _check_fitted(self):
@@ -291,7 +302,7 @@ class CNNForecaster:
         """The windows of ``series`` and the model's scaled one-step forecasts of them."""
         self._check_fitted()
         fw = self._windows(series)
-        return fw, self.model_.predict(fw.X, batch_size=1024, verbose=0)
+        return fw, _predict(self.model_, fw.X)
 
     def predict(self, series) -> np.ndarray:
         """Forecasts in original units, shape (n - lookback - horizon + 1, n_features)."""
@@ -307,6 +318,22 @@ class CNNForecaster:
         forecast = self._inverse(self.scaler_.inverse_transform(scaled))
         return (np.abs(actual - forecast) / np.maximum(np.abs(actual), 1e-12)).mean(axis=1)
 
+    def flag_band(self, series, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) in original units: a point outside the band scores at or above ``threshold``.
+
+        Aligned with :meth:`forecast_index`; univariate series only.
+        """
+        _, scaled = self._forecast(series)
+        if self.n_features_ != 1:
+            raise InputError("flag_band is defined for one feature; score each feature on its own.")
+        if self.error == "absolute":
+            scale = self.scaler_.scale_[0] if hasattr(self.scaler_, "scale_") else 1.0
+            centre = self.scaler_.inverse_transform(scaled)[:, 0]
+            return self._inverse(centre - threshold * scale), self._inverse(centre + threshold * scale)
+        forecast = self._inverse(self.scaler_.inverse_transform(scaled))[:, 0]
+        upper = forecast / (1 - threshold) if threshold < 1 else np.full_like(forecast, np.inf)
+        return forecast / (1 + threshold), upper
+
     def attention_weights(self, series) -> np.ndarray:
         """Attention weights of every window of ``series``, shape (n windows, lookback), rows sum to 1.
 
@@ -317,4 +344,4 @@ class CNNForecaster:
         if self.attention is None:
             raise InputError(f"{self.name} has no attention (attention=None); build it with 'additive' or 'self'.")
         fw = self._windows(series)
-        return np.asarray(self.model_.attention_model.predict(fw.X, batch_size=1024, verbose=0))
+        return _predict(self.model_.attention_model, fw.X)

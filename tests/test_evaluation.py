@@ -1,0 +1,131 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from anomalylab import evaluation as ev
+from anomalylab.errors import InputError
+from anomalylab.models.classical import RandomScore, RollingZScore, SeasonalNaive, WindowedGaussian
+
+
+def _hourly(n=24 * 30, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 1000 + 300 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 10, n)
+    return pd.Series(values, index=pd.date_range("2024-01-01", periods=n, freq="h"), name="value")
+
+
+def _frame(n=24 * 30, spikes=(200, 700)):
+    series = _hourly(n)
+    labels = np.zeros(n, dtype=int)
+    for i in spikes:
+        series.iloc[i] *= 2.0
+        labels[i] = 1
+    split = np.array(["train"] * int(0.6 * n) + ["val"] * int(0.2 * n))
+    split = np.concatenate([split, ["test"] * (n - len(split))])
+    return pd.DataFrame({"value": series, "is_anomaly": labels, "split": split})
+
+
+def test_seasonal_naive_scores_the_relative_error_to_one_season_ago():
+    series = _hourly(100)
+    det = SeasonalNaive((24,)).fit(series)
+    scores = det.score_samples(series)
+    assert len(scores) == len(det.forecast_index(series)) == 76
+    expected = np.abs(series.to_numpy()[24:] - series.to_numpy()[:-24]) / series.to_numpy()[24:]
+    np.testing.assert_allclose(scores, expected)
+    both = SeasonalNaive((24, 48)).fit(series).score_samples(series)
+    other = np.abs(series.to_numpy()[48:] - series.to_numpy()[:-48]) / series.to_numpy()[48:]
+    np.testing.assert_allclose(both, np.minimum(expected[24:], other))
+
+
+def test_rolling_zscore_uses_only_the_past():
+    values = pd.Series(np.r_[np.tile([1.0, 2.0], 10), 100.0])
+    det = RollingZScore(window=20).fit(values)
+    z = det.score_samples(values)
+    past = values.iloc[:20]
+    assert z[-1] == pytest.approx((100 - past.mean()) / past.std())
+    g = WindowedGaussian(window=20, min_history=5).fit(values).score_samples(values)
+    assert ((g >= 0) & (g <= 1)).all() and g[-1] == pytest.approx(1.0)
+
+
+def test_random_score_is_seeded():
+    a, b, c = (RandomScore(s).fit(None).score_samples(np.zeros(50)) for s in (1, 1, 2))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_evaluate_series_thresholds_never_see_the_test_split():
+    frame = _frame()
+    seen = {}
+
+    def spy(scores, labels, split):
+        seen["split"] = set(split)
+        seen["n"] = len(scores)
+        return 0.5
+
+    table, scores = ev.evaluate_series(
+        lambda seed: SeasonalNaive((24,)), frame, {"spy": spy, "fixed": ev.rule_fixed(0.4)},
+        dataset="toy", model="sn", progress=False,
+    )  # fmt: skip
+    assert seen["split"] == {"train", "val"}
+    assert seen["n"] == (frame["split"] != "test").sum() - 24  # the first 24 h have no score
+    f1 = table.query("metric == 'f1' and threshold_rule == 'fixed'")["value"].item()
+    assert f1 == 1.0  # the one test spike doubles the value: relative error 0.5 >= 0.4, nothing else moves
+    assert set(table["metric"]) >= {"precision", "recall", "f2", "pr_auc", "event_recall", "fit_seconds"}
+    assert scores["deterministic"].isna().sum() == 24
+
+
+def test_evaluate_series_refuses_bad_frames_and_unscored_test_points():
+    frame = _frame()
+    with pytest.raises(InputError, match="lacks column"):
+        ev.evaluate_series(lambda s: SeasonalNaive(), frame.drop(columns="split"), {}, dataset="d", model="m")
+    bad = frame.assign(split="train")
+    with pytest.raises(InputError, match="'train', 'val' and 'test'"):
+        ev.evaluate_series(lambda s: SeasonalNaive(), bad, {}, dataset="d", model="m")
+    scores = pd.Series(np.nan, index=frame.index)
+    with pytest.raises(InputError, match="no score"):
+        ev.evaluate_scores(scores, frame, {"fixed": ev.rule_fixed(1)}, dataset="d", model="m")
+
+
+def test_unit_interval_is_monotone_and_bounded():
+    s = np.array([0.0, 1.0, 5.0, 1e9, np.nan])
+    u = ev.unit_interval(s, reference=np.linspace(0, 1, 101))
+    assert u[0] == 0 and u[-1] == 0 and np.all(np.diff(u[:4]) > 0) and u.max() < 1
+    assert u[1] == pytest.approx(0.5, abs=0.01)  # the reference's 99th percentile is 0.99
+    with pytest.raises(InputError, match="non-negative"):
+        ev.unit_interval(np.array([-1.0]), np.ones(3))
+
+
+def _nab_corpus():
+    frames = []
+    for k, name in enumerate(["catA/one", "catB/two"]):
+        n = 1000
+        ts = pd.date_range("2024-01-01", periods=n, freq="5min")
+        values = np.sin(np.arange(n) / 10) + np.random.default_rng(k).normal(0, 0.05, n)
+        values[800] += 5
+        frames.append(pd.DataFrame({
+            "series": name, "category": name.split("/")[0], "timestamp": ts, "value": values,
+            "in_window": (np.arange(n) >= 790) & (np.arange(n) <= 810),
+        }))  # fmt: skip
+    corpus = pd.concat(frames, ignore_index=True)
+    windows = pd.DataFrame({
+        "series": ["catA/one", "catB/two"],
+        "start": [corpus["timestamp"][790]] * 2, "end": [corpus["timestamp"][810]] * 2,
+    })  # fmt: skip
+    return corpus, windows
+
+
+def test_nab_run_scores_every_row_and_export_writes_nab_layout(tmp_path):
+    corpus, windows = _nab_corpus()
+    run = ev.nab_run(lambda seed: WindowedGaussian(window=500), corpus, rescale=False, progress=False)
+    assert len(run) == len(corpus) and run["anomaly_score"].between(0, 1).all()
+    rows = pd.DataFrame(ev.nab_rows(run, windows, model="wg"))
+    whole = rows.query("series == '' and metric == 'nab_standard'")["value"].item()
+    assert whole > 90  # the spike sits in both windows and is by far the most unusual row
+    assert set(rows["series"]) == {"", "catA/*", "catB/*"}
+    files = ev.export_nab_results(run, "wg", tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in files) == ["wg/catA/wg_one.csv", "wg/catB/wg_two.csv"]
+    written = pd.read_csv(files[0])
+    assert list(written.columns) == ["timestamp", "value", "anomaly_score", "label"]
+    assert len(written) == 1000 and written["label"].sum() == 21
+    with pytest.raises(InputError, match="bare name"):
+        ev.export_nab_results(run, "a/b", tmp_path)
