@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.metrics import METRICS, NAB_PROFILE_METRIC, detection_report, nab_score
+from anomalylab.models.classical import WindowedGaussian
 from anomalylab.paths import atomic_path
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
@@ -231,7 +232,8 @@ def nab_run(
     corpus: pd.DataFrame,
     *,
     seed: int | None = None,
-    rescale: bool = True,
+    rescale: str | None = "rolling",
+    window: int = 6400,
     desc: str = "NAB",
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -239,9 +241,17 @@ def nab_run(
 
     ``corpus`` is long (``series, category, timestamp, value, in_window``, as
     ``datasets.nab_corpus_frame`` makes it). Each series gets a fresh
-    ``make_detector(seed)`` fitted on its probationary rows only; its scores
-    are mapped to [0, 1] by :func:`unit_interval` against the probationary
-    scores (``rescale=False`` for detectors that already score in [0, 1]).
+    ``make_detector(seed)`` fitted on its probationary rows only. Its raw
+    scores (e.g. forecast errors) are mapped to [0, 1], label-free:
+
+    - ``rescale="rolling"``: the two-sided Gaussian tail probability of each
+      score under the mean and std of the previous ``window`` scores (the
+      windowed-Gaussian rule applied to the detector's scores; it follows
+      drift in the error level, which one corpus-wide threshold needs);
+    - ``rescale="probation"``: :func:`unit_interval` against the probationary
+      scores (fixed per series; saturates when the error level drifts);
+    - ``rescale=None``: for detectors that already score in [0, 1].
+
     Rows without a score (the detector's first history) score 0. Returns the
     corpus with ``anomaly_score`` and ``fit_seconds`` columns.
     """
@@ -258,9 +268,18 @@ def nab_run(
         detector.fit(values.iloc[:probation])
         fit_seconds = time.perf_counter() - start
         raw = score_series(detector, values).to_numpy()
-        score = unit_interval(raw, raw[:probation]) if rescale else np.nan_to_num(raw, nan=0.0)
+        if rescale == "rolling":
+            scored = raw[np.argmax(~np.isnan(raw)) :]  # skip the detector's unscored history
+            score = WindowedGaussian(window=window).fit(scored).score_samples(scored)
+            score = np.r_[np.zeros(len(raw) - len(score)), score]
+        elif rescale == "probation":
+            score = unit_interval(raw, raw[:probation])
+        elif rescale is None:
+            score = np.nan_to_num(raw, nan=0.0)
+        else:
+            raise InputError(f"rescale must be 'rolling', 'probation' or None, got {rescale!r}.")
         if not ((score >= 0) & (score <= 1)).all():
-            raise InputError(f"{name}: scores must lie in [0, 1] for NAB; use rescale=True.")
+            raise InputError(f"{name}: scores must lie in [0, 1] for NAB; use rescale='rolling'.")
         out.append(one.assign(anomaly_score=score, fit_seconds=fit_seconds))
     return pd.concat(out, ignore_index=True)
 

@@ -116,7 +116,7 @@ def _nab_corpus():
 
 def test_nab_run_scores_every_row_and_export_writes_nab_layout(tmp_path):
     corpus, windows = _nab_corpus()
-    run = ev.nab_run(lambda seed: WindowedGaussian(window=500), corpus, rescale=False, progress=False)
+    run = ev.nab_run(lambda seed: WindowedGaussian(window=500), corpus, rescale=None, progress=False)
     assert len(run) == len(corpus) and run["anomaly_score"].between(0, 1).all()
     rows = pd.DataFrame(ev.nab_rows(run, windows, model="wg"))
     whole = rows.query("series == '' and metric == 'nab_standard'")["value"].item()
@@ -129,3 +129,13 @@ def test_nab_run_scores_every_row_and_export_writes_nab_layout(tmp_path):
     assert len(written) == 1000 and written["label"].sum() == 21
     with pytest.raises(InputError, match="bare name"):
         ev.export_nab_results(run, "a/b", tmp_path)
+
+
+def test_nab_run_rolling_rescale_maps_raw_scores_to_unit_interval():
+    corpus, windows = _nab_corpus()
+    run = ev.nab_run(lambda seed: RollingZScore(window=50), corpus, rescale="rolling", window=300, progress=False)
+    assert run["anomaly_score"].between(0, 1).all()
+    one = run[run["series"] == "catA/one"].reset_index(drop=True)
+    assert int(one["anomaly_score"].idxmax()) == 800
+    with pytest.raises(InputError, match="rescale must be"):
+        ev.nab_run(lambda seed: RollingZScore(window=50), corpus, rescale="minmax", progress=False)
