@@ -36,11 +36,13 @@ from anomalylab.errors import InputError
 from anomalylab.metrics import METRICS, NAB_PROFILE_METRIC, detection_report, nab_score
 from anomalylab.models.classical import WindowedGaussian
 from anomalylab.paths import atomic_path
+from anomalylab.preprocessing import index_of
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
 SPLITS = ("train", "val", "test")
 TABLE_COLUMNS = ["dataset", "protocol", "series", "model", "seed", "threshold_rule", "metric", "value"]
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
+
 
 def result_rows(
     metrics: Mapping[str, float],
@@ -109,8 +111,7 @@ def score_series(detector, series) -> pd.Series:
         raise InputError(f"{detector.name} returned {len(scores)} scores for {len(series)} points.")
     out = np.full(len(series), np.nan)
     out[len(series) - len(scores) :] = scores
-    index = series.index if isinstance(series, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(series))
-    return pd.Series(out, index=index, name=getattr(detector, "name", "score"))
+    return pd.Series(out, index=index_of(series), name=getattr(detector, "name", "score"))
 
 
 def history_length(detector, series) -> int:
@@ -118,6 +119,17 @@ def history_length(detector, series) -> int:
     if hasattr(detector, "forecast_index"):
         return len(series) - len(detector.forecast_index(series))
     return 0
+
+
+def fit_inputs(series: pd.Series, split: pd.Series, context: int = 0) -> tuple[pd.Series, pd.Series | None]:
+    """``(train, val)`` to fit a detector on: the training rows, and the validation rows preceded by the
+    ``context`` rows of history they need (read as input only; ``None`` without validation rows)."""
+    split = np.asarray(split)
+    train = series[split == "train"]
+    val_positions = np.flatnonzero(split == "val")
+    if not len(val_positions):
+        return train, None
+    return train, series.iloc[max(0, val_positions[0] - context) : val_positions[-1] + 1]
 
 
 def _check_frame(frame: pd.DataFrame, value: str, label: str, split: str) -> None:
@@ -183,16 +195,10 @@ def evaluate_series(
     if not seeds:
         raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
     series = frame[value]
-    is_split = {name: (frame[split] == name).to_numpy() for name in SPLITS}
     rows, all_scores = [], {}
     for seed in tqdm(seeds, desc=model, disable=not progress or len(seeds) < 2, leave=False):
         detector = make_detector(seed)
-        train = series[is_split["train"]]
-        context = history_length(detector, series)
-        val = None
-        if is_split["val"].any():
-            first = int(np.flatnonzero(is_split["val"])[0])
-            val = series.iloc[max(0, first - context) : int(np.flatnonzero(is_split["val"])[-1]) + 1]
+        train, val = fit_inputs(series, frame[split], history_length(detector, series))
         start = time.perf_counter()
         detector.fit(train, val)
         fit_seconds = time.perf_counter() - start

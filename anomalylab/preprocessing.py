@@ -38,6 +38,16 @@ def as_2d(values, name: str = "values") -> np.ndarray:
     return arr
 
 
+def index_of(obj) -> pd.Index:
+    """The index of a Series or DataFrame; a RangeIndex for an array."""
+    return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(obj))
+
+
+def values_2d(obj, name: str = "series") -> np.ndarray:
+    """:func:`as_2d` of the values only: a Series' index is not validated (NAB files repeat timestamps)."""
+    return as_2d(obj.to_numpy() if isinstance(obj, (pd.Series, pd.DataFrame)) else obj, name)
+
+
 def _check_window(window: int, name: str = "window") -> int:
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
         raise InputError(f"{name} must be an integer, got {window!r}.")
@@ -86,12 +96,8 @@ def forecast_windows(series, lookback: int, horizon: int = 1) -> ForecastWindows
     """
     lookback = _check_window(lookback, "lookback")
     horizon = _check_window(horizon, "horizon")
-    if isinstance(series, pd.DataFrame):
-        index = series.index
-        arr = as_2d(series.to_numpy(), "series")
-    else:
-        index = series.index if isinstance(series, pd.Series) else pd.RangeIndex(len(series))
-        arr = as_2d(series, "series")
+    index = index_of(series)
+    arr = as_2d(series.to_numpy() if isinstance(series, pd.DataFrame) else series, "series")
     need = lookback + horizon
     if len(arr) < need:
         raise InputError(

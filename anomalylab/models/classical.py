@@ -1,7 +1,7 @@
 """Classical detectors and baselines for series, with the package's detector face.
 
 Series baselines score every point that has enough history and say which
-points those are with ``forecast_index(series)`` (like the forecasters):
+points those are with ``forecastindex_of(series)`` (like the forecasters):
 
 - :class:`SeasonalNaive`: the forecast is the value one season ago (24 h,
   168 h, ...); with several periods the score is the *smallest* error, so a
@@ -22,19 +22,15 @@ import pandas as pd
 from scipy.special import erf
 
 from anomalylab.errors import InputError
-from anomalylab.preprocessing import as_2d
+from anomalylab.preprocessing import index_of, values_2d
 
 
 def _values(series) -> np.ndarray:
     """1-D float array of a univariate Series or array."""
-    arr = as_2d(series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series, "series")
+    arr = values_2d(series)
     if arr.shape[1] != 1:
         raise InputError(f"this baseline scores one series at a time; got {arr.shape[1]} columns.")
     return arr[:, 0]
-
-
-def _index(series) -> pd.Index:
-    return series.index if isinstance(series, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(series))
 
 
 class _HistoryBaseline:
@@ -51,7 +47,7 @@ class _HistoryBaseline:
 
     def forecast_index(self, series) -> pd.Index:
         """The index labels of the points that get a score (all but the first ``history``)."""
-        return _index(series)[self.history :]
+        return index_of(series)[self.history :]
 
     def _check(self, series) -> np.ndarray:
         if not getattr(self, "fitted_", False):
@@ -142,7 +138,7 @@ class RandomScore:
         return self
 
     def forecast_index(self, series) -> pd.Index:
-        return _index(series)
+        return index_of(series)
 
     def score_samples(self, X) -> np.ndarray:
         n = len(X)

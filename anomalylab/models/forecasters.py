@@ -31,7 +31,7 @@ import pandas as pd
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.preprocessing import as_2d, fit_scaler, forecast_windows
+from anomalylab.preprocessing import fit_scaler, forecast_windows, index_of, values_2d
 
 DEEPANT = {"filters": (32, 32), "kernel_size": 3, "dense_units": 40, "dropout": 0.25}
 MIXTILES_SEED = {"filters": (32, 32), "kernel_size": 5, "dense_units": 1024, "dropout": 0.4}
@@ -233,7 +233,7 @@ class CNNForecaster:
 
     def _values(self, series) -> np.ndarray:
         """(time, features) float array of a Series, DataFrame or array, after ``transform``."""
-        arr = as_2d(series.to_numpy() if isinstance(series, (pd.Series, pd.DataFrame)) else series, "series")
+        arr = values_2d(series)
         if self.transform == "log1p":
             if (arr <= -1).any():
                 raise InputError("transform='log1p' needs values above -1 (counts); use transform=None.")
@@ -295,8 +295,7 @@ class CNNForecaster:
 
     def forecast_index(self, series) -> pd.Index:
         """The index labels of the points that get a forecast (all but the first ``lookback + horizon - 1``)."""
-        index = series.index if isinstance(series, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(series))
-        return index[self.lookback + self.horizon - 1 :]
+        return index_of(series)[self.lookback + self.horizon - 1 :]
 
     def _forecast(self, series):
         """The windows of ``series`` and the model's scaled one-step forecasts of them."""
