@@ -38,6 +38,25 @@ def as_2d(values, name: str = "values") -> np.ndarray:
     return arr
 
 
+def as_samples(X, ndim: int | None = None, name: str = "X", flatten: bool = False) -> np.ndarray:
+    """A finite, non-empty float32 array of samples: rows (n, features) or windows (n, steps, features).
+
+    ``ndim`` demands one of the two; ``flatten`` turns windows into rows (for tabular detectors).
+    """
+    arr = np.asarray(X, dtype="float32")
+    if flatten and arr.ndim == 3:
+        arr = arr.reshape(len(arr), -1)
+    allowed = (2, 3) if ndim is None else (ndim,)
+    if arr.ndim not in allowed or len(arr) == 0:
+        shapes = {2: "(rows, features)", 3: "(windows, steps, features)"}
+        wanted = " or ".join(shapes[d] for d in allowed)
+        raise InputError(f"{name} must be a non-empty array of shape {wanted}, got {arr.shape}.")
+    if not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).sum())
+        raise InputError(f"{name} holds {bad} NaN or infinite value(s); encode or fill them first.")
+    return arr
+
+
 def index_of(obj) -> pd.Index:
     """The index of a Series or DataFrame; a RangeIndex for an array."""
     return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(obj))
@@ -160,3 +179,83 @@ class Winsorizer:
 
     def fit_transform(self, train) -> np.ndarray:
         return self.fit(train).transform(train)
+
+
+# --------------------------------------------------------------------------- KDD Cup 99
+
+# Counts and sizes with heavy right tails (bytes up to 1e9, counts up to 511): log1p before scaling.
+KDD_LOG_FEATURES = (
+    "duration", "src_bytes", "dst_bytes", "wrong_fragment", "urgent", "hot", "num_failed_logins",
+    "num_compromised", "num_root", "num_file_creations", "num_shells", "num_access_files",
+    "count", "srv_count", "dst_host_count", "dst_host_srv_count",
+)  # fmt: skip
+KDD_NON_FEATURES = ("label", "attack_category", "is_attack")
+UNSEEN = "__unseen__"
+
+
+class KDDEncoder:
+    """Encode KDD Cup 99 rows as a float matrix, every step fitted on the rows given to ``fit``.
+
+    - ``protocol_type``, ``service``, ``flag``: one-hot over the categories seen
+      in the fitted rows, plus one ``<feature>=__unseen__`` column that is 1 for a
+      category never seen there (a test-only service): no crash and no silent
+      all-zero row. ``unseen_counts_`` says how many rows of the last
+      ``transform`` had one.
+    - ``KDD_LOG_FEATURES`` (bytes, durations, counts): ``log1p``.
+    - Then every column is standardised with the mean and std of the fitted rows
+      (fit it on training inliers only); a column that is constant there keeps
+      scale 1.
+    """
+
+    def __init__(self, log_features=KDD_LOG_FEATURES, categorical=("protocol_type", "service", "flag")):
+        self.log_features, self.categorical = tuple(log_features), tuple(categorical)
+
+    def _numeric(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(frame, pd.DataFrame):
+            raise InputError(f"KDDEncoder takes the DataFrame of datasets.load_kdd, got {type(frame).__name__}.")
+        missing = [c for c in (*self.categorical, *self.log_features) if c not in frame.columns]
+        if missing:
+            raise InputError(f"the frame lacks KDD column(s) {missing}; load it with datasets.load_kdd.")
+        drop = [*self.categorical, *(c for c in KDD_NON_FEATURES if c in frame.columns)]
+        numeric = frame.drop(columns=drop).astype(float)
+        numeric[list(self.log_features)] = np.log1p(numeric[list(self.log_features)].clip(lower=0))
+        return numeric
+
+    def fit(self, frame: pd.DataFrame) -> KDDEncoder:
+        numeric = self._numeric(frame)
+        self.numeric_columns_ = list(numeric.columns)
+        self.categories_ = {c: sorted(frame[c].astype(str).unique()) for c in self.categorical}
+        self.scaler_ = StandardScaler().fit(self._raw(frame, numeric))
+        return self
+
+    def _raw(self, frame: pd.DataFrame, numeric: pd.DataFrame) -> np.ndarray:
+        blocks = [numeric[self.numeric_columns_].to_numpy()]
+        self.unseen_counts_ = {}
+        for c in self.categorical:
+            values = frame[c].astype(str).to_numpy()
+            known = self.categories_[c]
+            onehot = (values[:, None] == np.asarray(known)[None, :]).astype(float)
+            unseen = ~np.isin(values, known)
+            self.unseen_counts_[c] = int(unseen.sum())
+            blocks += [onehot, unseen[:, None].astype(float)]
+        return np.hstack(blocks)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        names = list(self.numeric_columns_)
+        for c in self.categorical:
+            names += [f"{c}={v}" for v in self.categories_[c]] + [f"{c}={UNSEEN}"]
+        return names
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """The encoded rows, float32, one column per name in ``feature_names_``."""
+        if not hasattr(self, "scaler_"):
+            raise InputError("this KDDEncoder is not fitted; call .fit(train_inliers) first.")
+        numeric = self._numeric(frame)
+        missing = sorted(set(self.numeric_columns_) - set(numeric.columns))
+        if missing:
+            raise InputError(f"the frame lacks column(s) {missing} that the encoder was fitted on.")
+        return self.scaler_.transform(self._raw(frame, numeric)).astype("float32")
+
+    def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.fit(frame).transform(frame)

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.special import erf
 
 from anomalylab.errors import InputError
-from anomalylab.preprocessing import index_of, values_2d
+from anomalylab.preprocessing import as_samples, index_of, values_2d
 
 
 def _values(series) -> np.ndarray:
@@ -145,3 +145,86 @@ class RandomScore:
         if n == 0:
             raise InputError("nothing to score: the input is empty.")
         return np.random.default_rng(self.seed).random(n)
+
+
+# --------------------------------------------------------------------------- tabular (rows or windows)
+
+
+class _SklearnDetector:
+    """Shared face of the scikit-learn detectors: ``fit(X_train, X_val=None)``, ``score_samples``."""
+
+    name = "sklearn"
+
+    def _subsample(self, X: np.ndarray) -> np.ndarray:
+        limit = getattr(self, "max_train_rows", None)
+        if limit is None or len(X) <= limit:
+            return X
+        rows = np.random.default_rng(self.seed).choice(len(X), size=limit, replace=False)
+        return X[np.sort(rows)]
+
+    def fit(self, X_train, X_val=None):  # noqa: ARG002 (same face as the deep detectors)
+        X = self._subsample(as_samples(X_train, name="X_train", flatten=True))
+        self.n_features_ = X.shape[1]
+        self.model_ = self._make().fit(X)
+        self.n_train_rows_ = len(X)
+        return self
+
+    def _check(self, X) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise InputError(f"{self.name} is not fitted; call .fit(X_train) first.")
+        arr = as_samples(X, flatten=True)
+        if arr.shape[1] != self.n_features_:
+            raise InputError(f"{self.name} was fitted on {self.n_features_} features, got {arr.shape[1]}.")
+        return arr
+
+    def score_samples(self, X) -> np.ndarray:
+        """Anomaly score per row (higher = more anomalous): minus scikit-learn's normality score."""
+        return -self.model_.score_samples(self._check(X))
+
+
+class IsolationForestDetector(_SklearnDetector):
+    """scikit-learn's ``IsolationForest``; score = minus its ``score_samples`` (higher = isolated sooner)."""
+
+    def __init__(self, n_estimators: int = 200, max_samples="auto", seed: int = 0, name: str = "isolation_forest"):
+        self.n_estimators, self.max_samples, self.seed, self.name = n_estimators, max_samples, seed, name
+
+    def _make(self):
+        from sklearn.ensemble import IsolationForest
+
+        return IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
+                               random_state=self.seed, n_jobs=-1)  # fmt: skip
+
+
+class OneClassSVMDetector(_SklearnDetector):
+    """scikit-learn's RBF ``OneClassSVM``, fitted on at most ``max_train_rows`` rows (a seeded
+    subsample: its fit grows about quadratically with rows); score = minus its decision score."""
+
+    def __init__(self, nu: float = 0.01, gamma="scale", max_train_rows: int | None = 10_000, seed: int = 0,
+                 name: str = "ocsvm"):  # fmt: skip
+        if not 0 < nu <= 1:
+            raise InputError(f"nu must lie in (0, 1], got {nu}.")
+        self.nu, self.gamma, self.max_train_rows, self.seed, self.name = nu, gamma, max_train_rows, seed, name
+
+    def _make(self):
+        from sklearn.svm import OneClassSVM
+
+        return OneClassSVM(nu=self.nu, gamma=self.gamma)
+
+
+class PCAReconstruction(_SklearnDetector):
+    """PCA fitted on normal rows; score = squared error of the projection back from
+    ``n_components`` (an int, or the fraction of variance to keep)."""
+
+    def __init__(self, n_components: float | int = 0.95, seed: int = 0, name: str = "pca"):
+        self.n_components, self.seed, self.name = n_components, seed, name
+
+    def _make(self):
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=self.n_components, random_state=self.seed)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Squared reconstruction error per row, from the kept components."""
+        arr = self._check(X)
+        back = self.model_.inverse_transform(self.model_.transform(arr))
+        return np.square(arr - back).sum(axis=1)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
+from anomalylab.models._keras import check_training, fit_keras, predict_batches
 from anomalylab.preprocessing import fit_scaler, forecast_windows, index_of, values_2d
 
 DEEPANT = {"filters": (32, 32), "kernel_size": 3, "dense_units": 40, "dropout": 0.25}
@@ -156,17 +157,6 @@ def build_cnn_forecaster(
     return model
 
 
-def _predict(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """``model(X)`` in large batches, called directly: no per-model ``tf.function`` to trace (Keras'
-    ``predict`` retraces for every new model, which is slow and warns in a loop over seeds or series)."""
-    import keras
-
-    X = np.asarray(X, dtype="float32")
-    parts = [keras.ops.convert_to_numpy(model(X[i : i + batch_size], training=False))
-             for i in range(0, len(X), batch_size)]  # fmt: skip
-    return np.concatenate(parts) if parts else np.empty((0, *model.output_shape[1:]), dtype="float32")
-
-
 class CNNForecaster:
     """A CNN forecaster as an anomaly detector: the score is the forecast error.
 
@@ -209,8 +199,7 @@ class CNNForecaster:
             raise InputError(f"transform must be None or 'log1p', got {transform!r}.")
         if attention not in ATTENTION_KINDS:
             raise InputError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}.")
-        if epochs < 1 or batch_size < 1:
-            raise InputError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
+        check_training(epochs, batch_size)
         self.lookback = lookback
         self.horizon = horizon
         self.filters = tuple(filters)
@@ -253,9 +242,6 @@ class CNNForecaster:
 
     def fit(self, train, val=None) -> CNNForecaster:
         """Fit the scaler and the network on ``train``; ``val`` (if given) drives early stopping."""
-        import keras
-        import tensorflow as tf
-
         raw = self._values(train)
         for attr in ("scaler_", "model_"):
             self.__dict__.pop(attr, None)
@@ -268,25 +254,14 @@ class CNNForecaster:
             self.dense_units, self.dropout, self.learning_rate, self.loss, self.attention, self.attention_units,
             self.num_heads,
         )  # fmt: skip
-        callbacks, validation = [], None
+        validation = None
         if val is not None:
             vw = self._windows(val)
             validation = (vw.X, vw.y)
-            if self.patience:
-                callbacks.append(
-                    keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True)
-                )
-        # A cached, seeded tf.data pipeline: about a third faster than NumPy arrays on small series
-        # (Keras re-wraps arrays every epoch), same shuffling for the same seed.
-        data = (
-            tf.data.Dataset.from_tensor_slices((fw.X.astype("float32"), fw.y.astype("float32")))
-            .cache()
-            .shuffle(len(fw), seed=self.seed, reshuffle_each_iteration=True)
-            .batch(self.batch_size)
+        self.history_ = fit_keras(
+            self.model_, fw.X, fw.y, val=validation, epochs=self.epochs, batch_size=self.batch_size,
+            seed=self.seed, patience=self.patience,
         )
-        self.history_ = self.model_.fit(
-            data, epochs=self.epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0
-        ).history  # shuffle=False: the pipeline shuffles (Keras would only warn that it cannot)
         return self
 
     def _check_fitted(self):
@@ -301,7 +276,7 @@ class CNNForecaster:
         """The windows of ``series`` and the model's scaled one-step forecasts of them."""
         self._check_fitted()
         fw = self._windows(series)
-        return fw, _predict(self.model_, fw.X)
+        return fw, predict_batches(self.model_, fw.X)
 
     def predict(self, series) -> np.ndarray:
         """Forecasts in original units, shape (n - lookback - horizon + 1, n_features)."""
@@ -343,4 +318,4 @@ class CNNForecaster:
         if self.attention is None:
             raise InputError(f"{self.name} has no attention (attention=None); build it with 'additive' or 'self'.")
         fw = self._windows(series)
-        return _predict(self.model_.attention_model, fw.X)
+        return predict_batches(self.model_.attention_model, fw.X)
