@@ -203,3 +203,20 @@ def plot_forecast_band(ax, actual: pd.Series, forecast: pd.Series, lower, upper,
     ax.fill_between(forecast.index, lower, upper, color=COLORS["model"], alpha=0.2, lw=0, label="no-flag band")
     ax.plot(forecast.index, forecast.to_numpy(), color=COLORS["model"], lw=0.9, label="forecast")
     plot_series_with_flags(ax, actual, labels=labels, flags=flags, label_name="expert anomaly")
+
+
+def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
+    """ROC curves on ``axes[0]`` and precision-recall curves on ``axes[1]``, one per model
+    (``scores`` maps a model name to its scores of the same rows), via scikit-learn's displays."""
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    y = np.asarray(y_true).astype(int)
+    for name, s in scores.items():
+        s = np.asarray(s, dtype=float)
+        RocCurveDisplay.from_predictions(y, s, name=name, ax=axes[0], curve_kwargs={"lw": 1.2})
+        PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=axes[1], curve_kwargs={"lw": 1.2})
+    axes[0].plot([0, 1], [0, 1], color="0.7", ls=":", lw=1)
+    axes[1].axhline(y.mean(), color="0.7", ls=":", lw=1, label=f"chance (AP {y.mean():.2f})")
+    for ax, kind in zip(axes, ["ROC", "precision-recall"]):
+        ax.set_title(f"{title} {kind}".strip(), fontsize="medium")
+        ax.legend(fontsize="x-small", loc="lower right" if kind == "ROC" else "lower left")

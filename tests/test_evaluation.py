@@ -139,3 +139,70 @@ def test_nab_run_rolling_rescale_maps_raw_scores_to_unit_interval():
     assert int(one["anomaly_score"].idxmax()) == 800
     with pytest.raises(InputError, match="rescale must be"):
         ev.nab_run(lambda seed: RollingZScore(window=50), corpus, rescale="minmax", progress=False)
+
+
+# --------------------------------------------------------------------------- tables (KDD protocols)
+
+
+def fake_kdd(n: int, attack_share: float, seed: int = 0, labels=("smurf", "neptune")) -> pd.DataFrame:
+    """Rows shaped like datasets.load_kdd's: attacks have large src_bytes, normal rows small."""
+    from anomalylab.preprocessing import KDD_LOG_FEATURES
+
+    rng = np.random.default_rng(seed)
+    is_attack = (rng.random(n) < attack_share).astype("int8")
+    frame = pd.DataFrame({c: rng.poisson(3, n).astype(float) for c in KDD_LOG_FEATURES})
+    frame["src_bytes"] = np.where(is_attack == 1, 1e5, 1e2) * rng.uniform(0.5, 1.5, n)
+    frame["protocol_type"], frame["service"], frame["flag"] = "tcp", rng.choice(["http", "smtp"], n), "SF"
+    frame["label"] = np.where(is_attack == 1, rng.choice(list(labels), n), "normal")
+    frame["attack_category"] = np.where(is_attack == 1, "dos", "normal")
+    frame["is_attack"] = is_attack
+    return frame
+
+
+def test_k2_fits_on_attack_rows_of_one_half_and_makes_normal_traffic_the_outlier_class():
+    frame = fake_kdd(2000, attack_share=0.8)
+    k2 = ev.kdd_protocol_k2(frame, seed=0, val_fraction=0.1)
+    assert len(k2.X_test) == 1000
+    assert k2.y_test.mean() == pytest.approx((k2.test_rows["label"] == "normal").mean())
+    assert len(k2.X_train) + len(k2.X_val) == pytest.approx(0.8 * 1000, rel=0.1)
+    assert (k2.y_val == 0).all()
+    # the encoder was fitted on attack rows only: their src_bytes column is centred, the test normals are far off
+    col = k2.encoder.feature_names_.index("src_bytes")
+    assert abs(k2.X_train[:, col].mean()) < 0.05
+    assert k2.X_test[k2.y_test == 1, col].mean() < -3
+
+
+def test_k1_counts_every_test_attack_as_outlier_and_samples_the_seed_subset():
+    train, test = fake_kdd(3000, 0.5, seed=1), fake_kdd(3000, 0.5, seed=2, labels=("smurf", "novel"))
+    k1 = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=400, n_outliers=100)
+    np.testing.assert_array_equal(k1.y_test, test["is_attack"].to_numpy())
+    sample = k1.test_rows["sample_400_100"]
+    assert sample.sum() == 500 and k1.y_test[sample.to_numpy()].sum() == 100
+    assert k1.test_rows.loc[k1.test_rows["label"] == "novel", "test_only"].all()
+    assert k1.y_val.sum() == len(k1.y_val[k1.y_val == 0]) // 4
+
+
+def test_evaluate_table_thresholds_come_from_validation_and_recall_by_groups_outliers():
+    from anomalylab.models.classical import PCAReconstruction
+
+    train, test = fake_kdd(3000, 0.5, seed=1), fake_kdd(3000, 0.5, seed=2, labels=("smurf", "novel"))
+    k1 = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=400, n_outliers=100)
+    rules = {"val_q99": ev.table_rule_val_quantile(0.99)}
+    table, scores = ev.evaluate_table(lambda s: PCAReconstruction(2), k1, rules, model="pca")
+    model = PCAReconstruction(2).fit(k1.X_train)
+    expected = np.quantile(model.score_samples(k1.X_val[k1.y_val == 0]), 0.99)
+    assert table.query("threshold_rule == 'val_q99'")["threshold"].unique() == pytest.approx([expected])
+    assert set(table["protocol"]) == {"K1_sample_400_100", "K1_whole_file"}
+    auc = table.query("metric == 'roc_auc' and protocol == 'K1_whole_file'")["value"].iloc[0]
+    assert auc > 0.95
+    flags = scores.iloc[:, 0].to_numpy() >= expected
+    by_type = ev.recall_by(flags, k1.y_test, k1.test_rows)
+    assert set(by_type.index) == {"smurf", "novel"}
+    assert by_type["rows"].sum() == k1.y_test.sum()
+    assert by_type.loc["novel", "test_only"] and not by_type.loc["smurf", "test_only"]
+
+
+def test_the_k2_protocol_rule_flags_its_share_of_test_scores():
+    rule = ev.table_rule_test_quantile(0.8)
+    test_scores = np.arange(100.0)
+    assert (test_scores >= rule(np.zeros(5), np.zeros(5), test_scores)).sum() == 20

@@ -97,6 +97,9 @@ def test_window_detector_scores_each_window_at_its_last_point_and_clips_with_tra
     clipped.fit(series.iloc[:400])
     assert clipped.winsorizer_.high_[0] == pytest.approx(np.quantile(series.iloc[:400], 0.99))
     assert clipped.name == "isolation_forest_winsorized"
+    strided = WindowDetector(IsolationForestDetector(n_estimators=50), window=10, fit_stride=5).fit(series.iloc[:400])
+    assert strided.detector.n_train_rows_ == 79  # every 5th of the 391 training windows
+    assert len(strided.score_samples(series)) == 591  # scoring still uses every window
 
 
 def kdd_rows(services):
