@@ -124,8 +124,9 @@ class DenseAutoencoder(_KerasReconstructor):
         import keras
 
         arr = self._check(X)
-        encoder = keras.Model(self.model_.inputs, self.model_.get_layer("code").output)
-        return predict_batches(encoder, arr)
+        if getattr(self, "encoder_", None) is None or self.encoder_.input is not self.model_.input:
+            self.encoder_ = keras.Model(self.model_.input, self.model_.get_layer("code").output)
+        return predict_batches(self.encoder_, arr)
 
 
 def _vae_model_class():
