@@ -24,6 +24,7 @@ NAB's results layout.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -465,6 +466,8 @@ def kdd_protocol_k2(
     )  # fmt: skip
 
 
+TABLE_METRICS = ("precision", "recall", "f1", "f2", "roc_auc", "pr_auc")
+
 # A table rule maps (validation scores, validation labels, test scores of the subset) to a threshold.
 TableRule = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
@@ -518,13 +521,20 @@ def evaluate_table(
         test_scores = np.asarray(detector.score_samples(splits.X_test), dtype=float)
         score_seconds = time.perf_counter() - start
         val_scores = np.asarray(detector.score_samples(splits.X_val), dtype=float)
+        failed = not (np.isfinite(test_scores).all() and np.isfinite(val_scores).all())
+        if failed:  # a diverged fit: its metrics are NaN (never 0), and it says so
+            warnings.warn(f"{model} seed {seed}: non-finite scores (the fit diverged); its metrics are NaN.",
+                          stacklevel=2)  # fmt: skip
         for subset in splits.subsets:
             mask = splits.test_rows[subset].to_numpy()
             keys = {"dataset": dataset, "model": model, "protocol": f"{splits.protocol}_{subset}", "seed": seed}
             for rule_name, rule in rules.items():
-                threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
-                report = detection_report(splits.y_test[mask], test_scores[mask], threshold)
-                report = {k: v for k, v in report.items() if not k.startswith("event_")}  # rows are not a series
+                if failed:
+                    threshold, report = np.nan, dict.fromkeys(TABLE_METRICS, np.nan)
+                else:
+                    threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
+                    report = detection_report(splits.y_test[mask], test_scores[mask], threshold)
+                    report = {k: report[k] for k in TABLE_METRICS}  # event-wise metrics: rows are not a series
                 rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, **keys)
             rows += result_rows({"fit_seconds": fit_seconds, "score_seconds": score_seconds}, **keys)
         all_scores["deterministic" if seed is None else seed] = test_scores

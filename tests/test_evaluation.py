@@ -206,3 +206,23 @@ def test_the_k2_protocol_rule_flags_its_share_of_test_scores():
     rule = ev.table_rule_test_quantile(0.8)
     test_scores = np.arange(100.0)
     assert (test_scores >= rule(np.zeros(5), np.zeros(5), test_scores)).sum() == 20
+
+
+def test_a_diverged_fit_is_reported_as_nan_with_a_warning():
+    class Diverged:
+        name = "diverged"
+
+        def fit(self, X, X_val=None):
+            return self
+
+        def score_samples(self, X):
+            return np.full(len(X), np.nan)
+
+    train, test = fake_kdd(600, 0.5, seed=1), fake_kdd(600, 0.5, seed=2)
+    k1 = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=100, n_outliers=25)
+    rules = {"val_q99": ev.table_rule_val_quantile(0.99)}
+    with pytest.warns(UserWarning, match="diverged"):
+        table, _ = ev.evaluate_table(lambda s: Diverged(), k1, rules, seeds=(0,), model="diverged")
+    scored = table[table["threshold_rule"] == "val_q99"]
+    assert scored["value"].isna().all() and len(scored) == 2 * 6
+    assert table.query("metric == 'fit_seconds'")["value"].notna().all()

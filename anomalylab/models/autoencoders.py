@@ -202,7 +202,8 @@ class VariationalAutoencoder(_KerasReconstructor):
         for units in self.hidden:
             h = keras.layers.Dense(units, activation="relu")(h)
         mean = keras.layers.Dense(self.latent_dim)(h)
-        log_var = keras.layers.Dense(self.latent_dim)(h)
+        # log variance clipped to [-10, 10]: exp() of an unbounded value overflows on heavy-tailed rows
+        log_var = keras.layers.Lambda(lambda v: keras.ops.clip(v, -10.0, 10.0))(keras.layers.Dense(self.latent_dim)(h))
         encoder = keras.Model(x, [mean, log_var], name="encoder")
         z = keras.Input(shape=(self.latent_dim,))
         h = z
@@ -210,7 +211,7 @@ class VariationalAutoencoder(_KerasReconstructor):
             h = keras.layers.Dense(units, activation="relu")(h)
         decoder = keras.Model(z, keras.layers.Dense(shape[-1])(h), name="decoder")
         model = _vae_model_class()(encoder, decoder, seed=self.seed, name=self.name)
-        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate, clipnorm=1.0))  # no exploding steps
         return model
 
     def score_samples(self, X) -> np.ndarray:
