@@ -3,8 +3,10 @@
 Run with ``.venv/bin/python benchmarks/forecaster_speed.py`` (needs the NAB files: ``make data``).
 Prints the machine, the thread settings and two tables:
 
-1. scoring throughput in windows per second, for DeepAnT and its attention variants, through the package's
-   batched direct call (``CNNForecaster.score_samples``) and, for comparison, through Keras ``model.predict``;
+1. scoring throughput in windows per second, for DeepAnT and its attention variants, through the package
+   (``CNNForecaster.score_samples``: windows, scaling, the network and the error; the network runs as one traced
+   graph per model from 50,000 windows on, eagerly below) and, for comparison, the network alone through Keras
+   ``model.predict``;
 2. fit seconds per NAB series for DeepAnT as notebook 02 trains it (probationary rows, 25 epochs, batch 64).
 
 Not a test: numbers depend on the machine. Nothing here is asserted.

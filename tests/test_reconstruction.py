@@ -150,3 +150,15 @@ def test_reconstruction_detectors_refuse_bad_input():
         KDDEncoder().fit(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(InputError, match="not fitted"):
         KDDEncoder().transform(kdd_rows(["http", "smtp"]))
+
+
+def test_batched_prediction_in_graph_mode_matches_eager_calls(monkeypatch):
+    from anomalylab.models import _keras
+
+    ae = DenseAutoencoder(hidden=(8,), latent_dim=2, epochs=1, seed=0).fit(manifold(200))
+    X = manifold(3000, seed=9)
+    eager = _keras.predict_batches(ae.model_, X, batch_size=1024)
+    monkeypatch.setattr(_keras, "GRAPH_MIN_ROWS", 1000)
+    graph = _keras.predict_batches(ae.model_, X, batch_size=1024)  # 3 batches, the last one shorter
+    np.testing.assert_allclose(graph, eager, rtol=1e-5, atol=1e-6)
+    assert ae.model_._anomalylab_graph_call is not None
