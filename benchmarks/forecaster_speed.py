@@ -46,7 +46,9 @@ def throughput_table(n_windows: int, lookback: int) -> pd.DataFrame:
         det.score_samples(series.iloc[: lookback + 10])  # warm-up
         direct = best_of(lambda det=det: det.score_samples(series))
         windows = det._windows(series).X.astype("float32")
-        keras_predict = best_of(lambda det=det, windows=windows: det.model_.predict(windows, batch_size=4096, verbose=0))
+        keras_predict = best_of(
+            lambda det=det, windows=windows: det.model_.predict(windows, batch_size=4096, verbose=0)
+        )
         rows.append({
             "model": f"deepant{'' if attention is None else '_' + attention + '_attention'}",
             "lookback": lookback,
