@@ -38,7 +38,7 @@ from anomalylab.errors import InputError
 from anomalylab.metrics import METRICS, NAB_PROFILE_METRIC, detection_report, nab_score
 from anomalylab.models.classical import WindowedGaussian
 from anomalylab.paths import atomic_path
-from anomalylab.preprocessing import index_of
+from anomalylab.preprocessing import KDDEncoder, index_of
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
 SPLITS = ("train", "val", "test")
@@ -376,6 +376,11 @@ def _sample_rows(rng: np.random.Generator, index: np.ndarray, n: int) -> np.ndar
     return np.sort(rng.choice(index, size=n, replace=False))
 
 
+def _cap_rows(rng: np.random.Generator, rows: np.ndarray, limit: int | None) -> np.ndarray:
+    """``rows``, or a seeded sample of ``limit`` of them (quick mode's ``max_train_rows``)."""
+    return rows if limit is None or len(rows) <= limit else _sample_rows(rng, rows, limit)
+
+
 def kdd_protocol_k1(
     train: pd.DataFrame,
     test: pd.DataFrame,
@@ -395,15 +400,11 @@ def kdd_protocol_k1(
     seed's sample of ``n_inliers`` normals and ``n_outliers`` attacks (fixed
     ``seed``) and the whole file. The encoder is fitted on the fitting rows only.
     """
-    from anomalylab.preprocessing import KDDEncoder
-
     rng = np.random.default_rng(seed)
     normal = np.flatnonzero(train["is_attack"].to_numpy() == 0)
     attacks = np.flatnonzero(train["is_attack"].to_numpy() == 1)
     val_normal = _sample_rows(rng, normal, int(round(val_fraction * len(normal))))
-    fit_rows = np.setdiff1d(normal, val_normal)
-    if max_train_rows is not None and len(fit_rows) > max_train_rows:
-        fit_rows = _sample_rows(rng, fit_rows, max_train_rows)
+    fit_rows = _cap_rows(rng, np.setdiff1d(normal, val_normal), max_train_rows)
     val_attack = _sample_rows(rng, attacks, len(val_normal) // 4)
     val_rows = np.r_[val_normal, val_attack]
     encoder = KDDEncoder().fit(train.iloc[fit_rows])
@@ -438,16 +439,12 @@ def kdd_protocol_k2(
     (less ``val_fraction`` held out as inlier validation rows for early stopping
     and label-free thresholds); test on the whole second half.
     """
-    from anomalylab.preprocessing import KDDEncoder
-
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(frame))
     first, second = np.sort(order[: len(frame) // 2]), np.sort(order[len(frame) // 2 :])
     inliers = first[frame["is_attack"].to_numpy()[first] == 1]
     val_rows = _sample_rows(rng, inliers, int(round(val_fraction * len(inliers))))
-    fit_rows = np.setdiff1d(inliers, val_rows)
-    if max_train_rows is not None and len(fit_rows) > max_train_rows:
-        fit_rows = _sample_rows(rng, fit_rows, max_train_rows)
+    fit_rows = _cap_rows(rng, np.setdiff1d(inliers, val_rows), max_train_rows)
     encoder = KDDEncoder().fit(frame.iloc[fit_rows])
     test = frame.iloc[second]
     X_test = encoder.transform(test)

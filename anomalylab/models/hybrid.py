@@ -109,21 +109,24 @@ class HybridKMeansAutoencoder:
             "distance_z": (distance - d_mid[clusters]) / d_iqr[clusters],
         }  # fmt: skip
 
+    def _scores(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, clusters)`` of every row."""
+        parts = self.score_components(X)
+        return parts["error_z"] + self.distance_weight * parts["distance_z"], parts["cluster"]
+
     def score_samples(self, X) -> np.ndarray:
         """``error_z + distance_weight * distance_z`` (higher = more anomalous)."""
-        parts = self.score_components(X)
-        return parts["error_z"] + self.distance_weight * parts["distance_z"]
+        return self._scores(X)[0]
 
     def fit_thresholds(self, X_ref, q: float = 0.99) -> np.ndarray:
         """Per-cluster thresholds: the ``q`` quantile of the scores of ``X_ref`` (training or validation
         rows, never test rows) in each cluster; a cluster without reference rows gets the global quantile."""
         if not 0 < q <= 1:
             raise InputError(f"q must lie in (0, 1], got {q}.")
-        parts = self.score_components(X_ref)
-        scores = parts["error_z"] + self.distance_weight * parts["distance_z"]
+        scores, clusters = self._scores(X_ref)
         thresholds = np.full(self.n_clusters, np.quantile(scores, q))
         for c in range(self.n_clusters):
-            in_c = scores[parts["cluster"] == c]
+            in_c = scores[clusters == c]
             if len(in_c):
                 thresholds[c] = np.quantile(in_c, q)
         self.thresholds_ = thresholds
@@ -133,6 +136,5 @@ class HybridKMeansAutoencoder:
         """0/1 flags with the per-cluster thresholds of :meth:`fit_thresholds`."""
         if not hasattr(self, "thresholds_"):
             raise InputError("no per-cluster thresholds yet; call .fit_thresholds(X_val) first.")
-        parts = self.score_components(X)
-        scores = parts["error_z"] + self.distance_weight * parts["distance_z"]
-        return (scores >= self.thresholds_[parts["cluster"]]).astype("int8")
+        scores, clusters = self._scores(X)
+        return (scores >= self.thresholds_[clusters]).astype("int8")
