@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +35,17 @@ from tqdm.auto import tqdm
 
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
-from anomalylab.metrics import METRICS, NAB_PROFILE_METRIC, detection_report, nab_score
+from anomalylab.metrics import (
+    METRICS,
+    NAB_PROFILE_METRIC,
+    cluster_quality,
+    detection_report,
+    nab_score,
+    pr_auc,
+    roc_auc,
+)
 from anomalylab.models.classical import WindowedGaussian
+from anomalylab.models.hybrid import HybridKMeansAutoencoder
 from anomalylab.paths import atomic_path
 from anomalylab.preprocessing import KDDEncoder, index_of
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
@@ -399,6 +408,8 @@ def kdd_protocol_k1(
     every attack is an outlier, the 17 test-only types included. Subsets: the
     seed's sample of ``n_inliers`` normals and ``n_outliers`` attacks (fixed
     ``seed``) and the whole file. The encoder is fitted on the fitting rows only.
+    When ``max_train_rows`` caps the fitting rows, the protocol is named
+    ``K1_fit<rows>`` so that its numbers are never mistaken for full K1's.
     """
     rng = np.random.default_rng(seed)
     normal = np.flatnonzero(train["is_attack"].to_numpy() == 0)
@@ -423,7 +434,8 @@ def kdd_protocol_k1(
         "whole_file": np.ones(len(test), dtype=bool),
     })  # fmt: skip
     return TabularSplits(
-        protocol="K1", X_train=encoder.transform(train.iloc[fit_rows]),
+        protocol="K1" if len(fit_rows) == len(normal) - len(val_normal) else f"K1_fit{len(fit_rows)}",
+        X_train=encoder.transform(train.iloc[fit_rows]),
         X_val=encoder.transform(train.iloc[val_rows]), y_val=np.r_[np.zeros(len(val_normal)), np.ones(len(val_attack))],
         X_test=X_test, y_test=y_test, test_rows=test_rows,
         subsets=(f"sample_{n_inliers}_{n_outliers}", "whole_file"), encoder=encoder, unseen_in_test=unseen,
@@ -477,6 +489,11 @@ def table_rule_val_quantile(q: float = 0.99) -> TableRule:
 def table_rule_val_best_fbeta(beta: float = 1.0) -> TableRule:
     """Tuned on the labelled validation split: the threshold of best F-beta there."""
     return lambda val, y_val, test: best_fbeta_threshold(val, y_val, beta)[0]  # noqa: ARG005
+
+
+def table_rule_fixed(value: float) -> TableRule:
+    """A fixed threshold, for scores that carry their own (a classifier's log-odds, a per-cluster margin)."""
+    return lambda val, y_val, test: float(value)  # noqa: ARG005
 
 
 def table_rule_test_quantile(q: float = 0.8) -> TableRule:
@@ -536,6 +553,94 @@ def evaluate_table(
             rows += result_rows({"fit_seconds": fit_seconds, "score_seconds": score_seconds}, **keys)
         all_scores["deterministic" if seed is None else seed] = test_scores
     return pd.DataFrame(rows), pd.DataFrame(all_scores)
+
+
+def hold_out_labelled(splits: TabularSplits, n: int, seed: int = 0) -> tuple[TabularSplits, np.ndarray]:
+    """Take ``n`` labelled outliers out of the validation split, for a semi-supervised detector to learn
+    from; returns the splits without them (thresholds never see them) and their encoded rows."""
+    outliers = np.flatnonzero(splits.y_val == 1)
+    if not 0 < n <= len(outliers):
+        raise InputError(f"n must lie in 1..{len(outliers)} (the validation outliers), got {n}.")
+    taken = _sample_rows(np.random.default_rng(seed), outliers, n)
+    keep = np.setdiff1d(np.arange(len(splits.y_val)), taken)
+    return replace(splits, X_val=splits.X_val[keep], y_val=splits.y_val[keep]), splits.X_val[taken]
+
+
+def tune_hybrid(
+    splits: TabularSplits,
+    *,
+    latent_dims: Sequence[int],
+    n_clusters: Sequence[int],
+    seed: int = 0,
+    sample_size: int = 5000,
+    progress: bool = True,
+    **hybrid_params,
+) -> pd.DataFrame:
+    """Grid of :class:`HybridKMeansAutoencoder` settings judged on **validation** data only.
+
+    One autoencoder per code size (``latent_dims``); K-Means is refitted on
+    its codes for every number of clusters. Per grid point: cluster quality of
+    the training codes (silhouette on a seeded ``sample_size`` rows,
+    Davies-Bouldin, Calinski-Harabasz) and detection quality on the labelled
+    validation split (ROC-AUC, PR-AUC). The test split is never read.
+    """
+    if not latent_dims or not n_clusters or min(n_clusters) < 2:
+        raise InputError("give at least one code size and numbers of clusters of at least 2.")
+    val_inliers = splits.X_val[splits.y_val == 0]
+    rows = []
+    for dim in tqdm(latent_dims, desc="code sizes", disable=not progress, leave=False):
+        start = time.perf_counter()
+        base = HybridKMeansAutoencoder(n_clusters=n_clusters[0], latent_dim=dim, seed=seed, **hybrid_params)
+        base.fit(splits.X_train, val_inliers)
+        ae_seconds = time.perf_counter() - start
+        codes = base.encode(splits.X_train)
+        for k in n_clusters:
+            start = time.perf_counter()
+            model = base if k == n_clusters[0] else base.recluster(splits.X_train, k, val_inliers)
+            val_scores = model.score_samples(splits.X_val)
+            rows.append({
+                "latent_dim": dim, "n_clusters": k,
+                **cluster_quality(codes, model.train_clusters_, sample_size=sample_size, seed=seed),
+                "val_roc_auc": roc_auc(splits.y_val, val_scores), "val_pr_auc": pr_auc(splits.y_val, val_scores),
+                "smallest_cluster_share": np.bincount(model.train_clusters_, minlength=k).min() / len(codes),
+                "autoencoder_seconds": ae_seconds, "kmeans_seconds": time.perf_counter() - start,
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def hybrid_diagnosis(model: HybridKMeansAutoencoder, X, y, X_ref, q: float = 0.95) -> dict:
+    """Where a fitted hybrid's score wins or loses: ROC-AUC of each part of the score on labelled rows
+    (``X``, ``y``), recall at the global ``q`` quantile of the reference rows' scores, and the cluster
+    that holds most of the missed anomalies with its training rows and its error spread (IQR) relative
+    to the median cluster's."""
+    y = np.asarray(y).astype(int).ravel()
+    parts = model.score_components(X)
+    score = parts["score"]
+    missed = (y == 1) & (score < np.quantile(model.score_components(X_ref)["score"], q))
+    counts = np.bincount(parts["cluster"][missed], minlength=model.n_clusters)
+    worst = int(counts.argmax())
+    spread = model.error_stats_[1]
+    return {
+        "recall": 1 - missed.sum() / max(y.sum(), 1),
+        "roc_auc_error": roc_auc(y, parts["error"]), "roc_auc_error_z": roc_auc(y, parts["error_z"]),
+        "roc_auc_distance_z": roc_auc(y, parts["distance_z"]), "roc_auc_score": roc_auc(y, score),
+        "worst_cluster": worst, "missed_there": int(counts[worst]), "missed": int(missed.sum()),
+        "worst_cluster_train_rows": int(np.sum(model.train_clusters_ == worst)),
+        "worst_cluster_error_iqr_vs_median": float(spread[worst] / np.median(spread)),
+    }  # fmt: skip
+
+
+def tidy_grid(grid: pd.DataFrame, *, dataset: str, protocol: str, model: str = "hybrid") -> pd.DataFrame:
+    """:func:`tune_hybrid`'s grid as tidy score-table rows: one model name per grid point
+    (``<model>_d<latent_dim>_k<n_clusters>``), validation ROC-/PR-AUC as ``roc_auc``/``pr_auc``,
+    the cluster metrics under their own names, and the autoencoder + K-Means time as ``fit_seconds``."""
+    wide = grid.assign(
+        model=[f"{model}_d{d}_k{k}" for d, k in zip(grid["latent_dim"], grid["n_clusters"])],
+        fit_seconds=grid["autoencoder_seconds"] + grid["kmeans_seconds"],
+    ).rename(columns={"val_roc_auc": "roc_auc", "val_pr_auc": "pr_auc"})
+    metrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "roc_auc", "pr_auc", "fit_seconds"]
+    rows = wide.melt(id_vars=["model"], value_vars=metrics, var_name="metric", value_name="value")
+    return rows.assign(dataset=dataset, protocol=protocol, series="", seed=np.nan, threshold_rule="")
 
 
 def recall_by(flags, labels, test_rows: pd.DataFrame, by: str = "label") -> pd.DataFrame:

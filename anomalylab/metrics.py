@@ -31,6 +31,7 @@ METRICS = (
     "precision", "recall", "f1", "f2", "roc_auc", "pr_auc",
     "event_precision", "event_recall", "event_f1",
     "nab_standard", "nab_low_fp", "nab_low_fn", "fit_seconds", "score_seconds",
+    "silhouette", "davies_bouldin", "calinski_harabasz",
 )  # fmt: skip
 
 NAB_PROFILE_METRIC = {

@@ -228,3 +228,25 @@ class PCAReconstruction(_SklearnDetector):
         arr = self._check(X)
         back = self.model_.inverse_transform(self.model_.transform(arr))
         return np.square(arr - back).sum(axis=1)
+
+
+class KMeansDistance(_SklearnDetector):
+    """K-Means fitted on normal rows; score = Euclidean distance to the nearest centroid.
+
+    The hybrid detector without its autoencoder: clusters of the input
+    features themselves, and nothing but the distance to judge a row by.
+    """
+
+    def __init__(self, n_clusters: int = 8, seed: int = 0, name: str = "kmeans_distance"):
+        if n_clusters < 1:
+            raise InputError(f"n_clusters must be at least 1, got {n_clusters}.")
+        self.n_clusters, self.seed, self.name = n_clusters, seed, name
+
+    def _make(self):
+        from sklearn.cluster import KMeans
+
+        return KMeans(n_clusters=self.n_clusters, n_init=10, random_state=self.seed)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Distance of every row to its nearest centroid."""
+        return self.model_.transform(self._check(X)).min(axis=1)
