@@ -7,6 +7,7 @@ in quick mode).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from anomalylab import paths
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.paths import atomic_path
+from anomalylab.reporting import pareto_front
 
 COLORS = {
     "series": "#4C72B0",
@@ -220,3 +222,43 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
     for ax, kind in zip(axes, ["ROC", "precision-recall"]):
         ax.set_title(f"{title} {kind}".strip(), fontsize="medium")
         ax.legend(fontsize="x-small", loc="lower right" if kind == "ROC" else "lower left")
+
+
+def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
+    """Mean ± std of ``metric`` per row of a ``reporting.summary_stats`` frame (its ``label``: model · threshold
+    rule [protocol]), in its ranked order; published rows grey and hatched."""
+    column = f"{metric}_mean"
+    if column not in stats:
+        raise InputError(f"the summary has no metric {metric!r}; it has {sorted(stats.columns)}.")
+    rows = stats[stats[column].notna()]
+    labels = list(rows["label"])
+    y = np.arange(len(rows))
+    ours = (rows["source"] == "ours").to_numpy()
+    std = rows.get(f"{metric}_std", pd.Series(np.nan, index=rows.index)).fillna(0).to_numpy()
+    ax.barh(y[ours], rows[column].to_numpy()[ours], xerr=std[ours], color=COLORS["model"], capsize=2,
+            error_kw={"lw": 0.8}, label="ours")  # fmt: skip
+    if (~ours).any():
+        ax.barh(y[~ours], rows[column].to_numpy()[~ours], color="0.8", hatch="//", edgecolor="0.5",
+                label="published (own protocol)")  # fmt: skip
+    ax.set_yticks(y, labels, fontsize="x-small")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlabel(f"{metric} (mean ± std over seeds)")
+    ax.set_title("\n".join(textwrap.wrap(title, 55)), fontsize="small")
+
+
+def plot_quality_cost(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
+    """Quality (``metric``) against fit seconds (log scale) of a ``summary_stats`` frame's own rows,
+    with the Pareto front (``reporting.pareto_front``) drawn and named."""
+    rows = stats[(stats["source"] == "ours") & stats[f"{metric}_mean"].notna() & stats["fit_seconds"].notna()]
+    cost = rows["fit_seconds"].clip(lower=0.01)
+    rows = rows.assign(front=pareto_front(cost, rows[f"{metric}_mean"]))
+    ax.scatter(cost, rows[f"{metric}_mean"], s=22, color=np.where(rows["front"], COLORS["model"], "0.65"), zorder=3)
+    best = rows[rows["front"]].assign(cost=cost).sort_values("cost")
+    ax.step(best["cost"], best[f"{metric}_mean"], where="post", color=COLORS["model"], lw=1, label="Pareto front")
+    for i, (_, row) in enumerate(best.iterrows()):  # alternate heights: neighbours on the front do not overlap
+        ax.annotate(row["label"], (row["cost"], row[f"{metric}_mean"]), textcoords="offset points",
+                    xytext=(4, 3 if i % 2 == 0 else -10), fontsize="x-small")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set(xlabel="fit seconds per run (log; < 0.01 s drawn at 0.01)", ylabel=metric)
+    ax.set_title(title, fontsize="small")
+    ax.legend(fontsize="x-small", loc="lower right")

@@ -72,3 +72,74 @@ def test_failed_write_leaves_the_old_table_untouched(tmp_path, monkeypatch):
 def test_unknown_metric_names_are_refused():
     with pytest.raises(InputError, match="unknown metric"):
         reporting.result_rows({"F1-score": 0.5}, dataset="toy", model="ae")
+
+
+def _summary_rows():
+    rows = []
+    for seed, (a, b) in enumerate([(0.9, 0.5), (0.8, 0.7)]):
+        for model, value in [("alpha", a), ("beta", b)]:
+            rows += [dict(dataset="d", protocol="ours", series=None, model=model, seed=seed, threshold_rule="r",
+                          metric="f1", value=value),
+                     dict(dataset="d", protocol="ours", series=None, model=model, seed=seed, threshold_rule="",
+                          metric="fit_seconds", value=10.0 + seed)]
+    rows.append(dict(dataset="d", protocol="seed paper, other split", series=None, model="paper", seed=None,
+                     threshold_rule="test_tuned", metric="f1", value=0.99))
+    rows.append(dict(dataset="d", protocol="ours", series=None, model="alpha", seed=0, threshold_rule="other",
+                     metric="f1", value=0.1))
+    first = pd.DataFrame(rows).assign(table="01_first")
+    copy = first[first["model"] == "alpha"].assign(table="02_copy")  # a later notebook repeats alpha's rows
+    return pd.concat([first, copy], ignore_index=True)
+
+
+def test_summary_ranks_our_rows_counts_each_run_once_and_keeps_published_rows_apart():
+    spec = reporting.SummarySpec("k", "title", ("01_first", "02_copy"), r"^ours$", ("r",), ("f1",),
+                                 published=r"^seed paper")  # fmt: skip
+    stats = reporting.summary_stats(_summary_rows(), spec)
+    assert list(stats["model"]) == ["alpha", "beta", "paper"]  # alpha 0.85 > beta 0.6; published last
+    assert list(stats["rank"].fillna(0)) == [1, 2, 0]
+    assert list(stats["runs"]) == [2, 2, 1]  # alpha's copied rows are not counted twice
+    assert stats.loc[0, "f1_mean"] == pytest.approx(0.85) and stats.loc[0, "f1_std"] == pytest.approx(np.std([0.9, 0.8],
+                                                                                                          ddof=1))
+    assert stats.loc[0, "fit_seconds"] == pytest.approx(10.5)
+    assert "other" not in set(stats["threshold_rule"])  # only the spec's rules
+    assert list(stats["label"]) == ["alpha · r", "beta · r", "paper · test_tuned"]
+    table = reporting.summary_table(_summary_rows(), spec)
+    assert table.loc[0, "f1"] == "0.850 ± 0.071" and table.loc[2, "protocol"].startswith("published: seed paper")
+    with pytest.raises(InputError, match="no rows"):
+        reporting.summary_stats(_summary_rows(), reporting.SummarySpec("x", "t", ("03_none",), "ours", ("r",), ("f1",)))
+
+
+def test_update_readme_rewrites_only_the_generated_section(tmp_path):
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    _summary_rows().drop(columns="table").to_csv(tables / "01_first.csv", index=False)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# top\n\n{reporting.README_START}\nstale\n{reporting.README_END}\n\nbottom\n")
+    spec = reporting.SummarySpec("k", "A title", ("01_first",), r"^ours$", ("r",), ("f1",))
+    assert reporting.update_readme(readme, tables, specs=(spec,)) is True
+    text = readme.read_text()
+    assert text.startswith("# top\n") and text.endswith("bottom\n") and "stale" not in text
+    assert "#### A title" in text and "0.850 ± 0.071" in text
+    assert reporting.update_readme(readme, tables, specs=(spec,)) is False  # already up to date
+    readme.write_text("no markers here")
+    with pytest.raises(InputError, match="markers"):
+        reporting.update_readme(readme, tables)
+
+
+def test_the_committed_readme_results_match_the_committed_tables():
+    from anomalylab import paths
+
+    text = (paths.ROOT / "README.md").read_text()
+    section = text.split(reporting.README_START, 1)[1].split(reporting.README_END, 1)[0].strip()
+    assert section == reporting.results_markdown(reporting.read_tables()).strip(), (
+        "README.md's results section is stale: run `make readme` (python -m anomalylab.reporting)."
+    )
+
+
+def test_pareto_front_keeps_the_points_nothing_beats():
+    cost = [1, 2, 3, 4, 2, np.nan]
+    quality = [0.5, 0.7, 0.6, 0.9, 0.7, 1.0]
+    # (3, 0.6) is beaten by (2, 0.7); the two (2, 0.7) tie and both stay; NaN cost is never on the front
+    assert list(reporting.pareto_front(cost, quality)) == [True, True, False, True, True, False]
+    with pytest.raises(InputError, match="shape"):
+        reporting.pareto_front([1, 2], [1])
