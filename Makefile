@@ -15,7 +15,7 @@ FULL_STAMPS  := $(NAMES:%=build/stamps/%.full)
 QUICK_STAMPS := $(NAMES:%=build/stamps/%.quick)
 PAPERMILL  := $(PY) -m papermill --log-output --no-progress-bar --kernel python3
 
-.PHONY: help env data reproduce quick test lab lint clean
+.PHONY: help env data reproduce readme quick test lab lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,7 +37,11 @@ $(DATA_STAMP): anomalylab/registry.txt | $(ENV_STAMP)
 	$(PY) -m anomalylab.datasets
 	touch $@
 
-reproduce: $(FULL_STAMPS) ## run every notebook in order in full mode (papermill); regenerates figures/
+reproduce: $(FULL_STAMPS) ## run every notebook in order in full mode (papermill); regenerates figures/ and the README results
+	$(PY) -m anomalylab.reporting
+
+readme: | $(ENV_STAMP) ## regenerate the README's results section from figures/tables (no notebook runs)
+	$(PY) -m anomalylab.reporting
 
 # Each notebook runs into build/papermill and replaces the committed one only when it finished.
 # Stamps chain the notebooks in order: a later notebook reads what an earlier one wrote.
@@ -48,10 +52,16 @@ build/stamps/%.full: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
 	mv build/papermill/$*.ipynb $<
 	touch $@
 
-# notebook N+1 runs after notebook N (it reads N's outputs through files)
-$(foreach i,$(shell seq 2 $(words $(NAMES))),$(eval \
-  build/stamps/$(word $(i),$(NAMES)).full: build/stamps/$(word $(shell expr $(i) - 1),$(NAMES)).full)$(eval \
-  build/stamps/$(word $(i),$(NAMES)).quick: build/stamps/$(word $(shell expr $(i) - 1),$(NAMES)).quick))
+# What each notebook reads from earlier ones (through files, never kernel state); the rest is independent,
+# so `make -j2 reproduce` may run e.g. 04 and 05 beside 02. 01 writes data/processed (02, 03, 04 read it);
+# 03 reads 02's tables; 05 reads only raw data; 06 reads the tables of 02-05.
+NEEDS_02_cnn_forecaster       := 01_data_preparation
+NEEDS_03_attention_variants   := 01_data_preparation 02_cnn_forecaster
+NEEDS_04_reconstruction_models := 01_data_preparation
+NEEDS_05_hybrid_clustering    :=
+NEEDS_06_final_comparison     := 02_cnn_forecaster 03_attention_variants 04_reconstruction_models 05_hybrid_clustering
+$(foreach n,$(NAMES),$(eval build/stamps/$(n).full: $(NEEDS_$(n):%=build/stamps/%.full))$(eval \
+  build/stamps/$(n).quick: $(NEEDS_$(n):%=build/stamps/%.quick)))
 
 quick: $(QUICK_STAMPS) ## run every notebook in quick mode into build/quick (never touches figures/)
 

@@ -1,0 +1,85 @@
+"""Same seeds, same tables? Run notebooks twice in quick mode and compare every table they write.
+
+Run with ``.venv/bin/python benchmarks/determinism.py [NN ...]`` (default: 02 03 04 05; ``make data`` first).
+Each notebook is executed twice with papermill in quick mode (``ANOMALYLAB_QUICK=1``, which writes under
+``build/quick/``); after each run its tables (``build/quick/figures/tables/NN_*.csv``) are kept, and the two runs'
+tables are compared row by row. Times (``fit_seconds``, ``score_seconds``) are expected to differ and are left out;
+every other value must be identical. Prints one line per table and the largest difference found.
+Exit status 1 when a table differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK_TABLES = ROOT / "build" / "quick" / "figures" / "tables"
+TIMES = {"fit_seconds", "score_seconds"}
+
+
+def run(notebook: Path, out: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "papermill", "--no-progress-bar", "--kernel", "python3", "--cwd", "notebooks",
+         str(notebook), str(out)],
+        cwd=ROOT, env={**os.environ, "ANOMALYLAB_QUICK": "1"}, check=True, capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float, int]:
+    """(identical, largest absolute difference, rows compared) of two runs' tables, times left out."""
+    a, b = (t[~t["metric"].isin(TIMES)].reset_index(drop=True) for t in (a, b))
+    if a.shape != b.shape or not a.drop(columns=["value", "threshold"], errors="ignore").equals(
+        b.drop(columns=["value", "threshold"], errors="ignore")
+    ):
+        return False, float("inf"), len(a)
+    diffs = [np.nanmax(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)), initial=0.0)
+             for c in ("value", "threshold") if c in a]  # fmt: skip
+    same = all(np.array_equal(a[c].to_numpy(float), b[c].to_numpy(float), equal_nan=True)
+               for c in ("value", "threshold") if c in a)  # fmt: skip
+    return same, float(max(diffs)), len(a)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("numbers", nargs="*", default=["02", "03", "04", "05"], help="notebook numbers")
+    args = parser.parse_args()
+    import tensorflow as tf
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, TensorFlow {tf.__version__}")  # fmt: skip
+    rows, ok = [], True
+    with tempfile.TemporaryDirectory() as tmp:
+        for number in args.numbers:
+            notebook = next((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
+            runs = []
+            for i in (1, 2):
+                seconds = run(notebook, Path(tmp) / f"{number}_{i}.ipynb")
+                kept = Path(tmp) / f"tables_{number}_{i}"
+                kept.mkdir()
+                for csv in QUICK_TABLES.glob(f"{number}_*.csv"):
+                    shutil.copy(csv, kept / csv.name)
+                runs.append((kept, seconds))
+            for csv in sorted(runs[0][0].glob("*.csv")):
+                same, diff, n = compare(pd.read_csv(csv), pd.read_csv(runs[1][0] / csv.name))
+                ok &= same
+                rows.append({"table": csv.stem, "rows compared": n, "identical": same, "max |diff|": diff,
+                             "run seconds": f"{runs[0][1]:.0f} / {runs[1][1]:.0f}"})  # fmt: skip
+    print(pd.DataFrame(rows).to_markdown(index=False))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
