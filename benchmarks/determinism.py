@@ -6,6 +6,10 @@ Each notebook is executed twice with papermill in quick mode (``ANOMALYLAB_QUICK
 tables are compared row by row. Times (``fit_seconds``, ``score_seconds``) are expected to differ and are left out;
 every other value must be identical. Prints one line per table and the largest difference found.
 Exit status 1 when a table differs.
+
+``--tables A B`` runs nothing: it compares every ``*.csv`` score table of folder ``A`` with the one of the same name
+in ``B`` the same way, e.g. a fresh clone's ``make reproduce`` against the committed tables
+(``benchmarks/determinism.py --tables ../fresh/figures/tables figures/tables``).
 """
 
 from __future__ import annotations
@@ -45,17 +49,42 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float, int]:
         b.drop(columns=["value", "threshold"], errors="ignore")
     ):
         return False, float("inf"), len(a)
-    diffs = [np.nanmax(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)), initial=0.0)
-             for c in ("value", "threshold") if c in a]  # fmt: skip
+    with np.errstate(invalid="ignore"):  # inf - inf where both runs hold the same infinite threshold
+        diffs = [np.nanmax(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)), initial=0.0)
+                 for c in ("value", "threshold") if c in a]  # fmt: skip
     same = all(np.array_equal(a[c].to_numpy(float), b[c].to_numpy(float), equal_nan=True)
                for c in ("value", "threshold") if c in a)  # fmt: skip
     return same, float(max(diffs)), len(a)
 
 
+def compare_folders(a: Path, b: Path) -> int:
+    """Compare the score tables of two folders (names in ``a``); 1 when one differs or is missing in ``b``."""
+    names = sorted(p.name for p in a.glob("*.csv"))
+    if not names:
+        print(f"error: no *.csv score tables in {a}")
+        return 1
+    rows, ok = [], True
+    for name in names:
+        if not (b / name).exists():
+            rows.append({"table": Path(name).stem, "rows compared": 0, "identical": False,
+                         "max |diff|": "missing in B"})  # fmt: skip
+            ok = False
+            continue
+        same, diff, n = compare(pd.read_csv(a / name), pd.read_csv(b / name))
+        ok &= same
+        rows.append({"table": Path(name).stem, "rows compared": n, "identical": same, "max |diff|": diff})
+    print(pd.DataFrame(rows).to_markdown(index=False))
+    return 0 if ok else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("numbers", nargs="*", default=["02", "03", "04", "05"], help="notebook numbers")
+    parser.add_argument("--tables", nargs=2, type=Path, metavar=("A", "B"),
+                        help="compare two folders of score tables instead of running notebooks")
     args = parser.parse_args()
+    if args.tables:
+        return compare_folders(*args.tables)
     import tensorflow as tf
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
