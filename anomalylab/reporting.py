@@ -76,18 +76,41 @@ def summarize(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     return wide[order].reset_index()
 
 
-def git_sha() -> str:
-    """The repository's current commit (``-dirty`` if the tree has changes), or ``unknown``."""
+# what makes the numbers: a change here (committed or not) is what "-dirty" reports
+SOURCE_PATHS = ("anomalylab", "notebooks", "pyproject.toml", "requirements.lock", "environment.yml")
+
+
+def _code_cells(text: str) -> list[str]:
+    """The sources of a notebook's code cells (outputs, counts and metadata left out)."""
+    cells = json.loads(text).get("cells", [])
+    return ["".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
+
+
+def git_sha(root: Path | None = None) -> str:
+    """The repository's current commit, ``-dirty`` when the code that makes the numbers differs from it (the
+    package, the pins, or a notebook's code cells), or ``unknown`` outside git.
+
+    A notebook whose outputs alone changed is not a change of code: ``make reproduce`` replaces each notebook with
+    its executed copy before the next one runs, and the later notebooks' tables must still name a clean commit.
+    """
+    root = paths.ROOT if root is None else Path(root)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=paths.ROOT, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
+        sha = git("rev-parse", "--short=12", "HEAD").strip()
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", *SOURCE_PATHS).splitlines()
+        for line in changed:
+            path = line[3:]
+            same_code = (
+                path.endswith(".ipynb") and line[:2] in (" M", "M ", "MM")
+                and _code_cells((root / path).read_text()) == _code_cells(git("show", f"HEAD:{path}"))
+            )  # fmt: skip
+            if not same_code:
+                return f"{sha}-dirty"
+        return sha
+    except (OSError, ValueError, subprocess.CalledProcessError):
         return "unknown"
 
 

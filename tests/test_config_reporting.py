@@ -143,3 +143,36 @@ def test_pareto_front_keeps_the_points_nothing_beats():
     assert list(reporting.pareto_front(cost, quality)) == [True, True, False, True, True, False]
     with pytest.raises(InputError, match="shape"):
         reporting.pareto_front([1, 2], [1])
+
+
+def test_git_sha_is_dirty_for_changed_code_but_not_for_new_notebook_outputs(tmp_path):
+    import json
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    def notebook(source, outputs=()):
+        cell = {"cell_type": "code", "source": source, "outputs": list(outputs), "metadata": {},
+                "execution_count": None}  # fmt: skip
+        return json.dumps({"cells": [cell, {"cell_type": "markdown", "source": "# t", "metadata": {}}]})
+
+    (tmp_path / "anomalylab").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "anomalylab" / "m.py").write_text("x = 1\n")
+    (tmp_path / "notebooks" / "01_a.ipynb").write_text(notebook("print(1)"))
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "init", "--allow-empty")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "files")
+    clean = reporting.git_sha(tmp_path)
+    assert len(clean) == 12 and not clean.endswith("-dirty")
+    (tmp_path / "notebooks" / "01_a.ipynb").write_text(notebook("print(1)", [{"output_type": "stream", "text": "1"}]))
+    (tmp_path / "figures.png").write_text("untracked output")
+    assert reporting.git_sha(tmp_path) == clean  # an executed copy of the same notebook is still clean
+    (tmp_path / "notebooks" / "01_a.ipynb").write_text(notebook("print(2)"))
+    assert reporting.git_sha(tmp_path) == f"{clean}-dirty"  # changed code in a notebook
+    git("checkout", "-q", "--", "notebooks")
+    (tmp_path / "anomalylab" / "m.py").write_text("x = 2\n")
+    assert reporting.git_sha(tmp_path) == f"{clean}-dirty"  # changed package
+    assert reporting.git_sha(tmp_path / "no-such-dir") == "unknown"
