@@ -57,24 +57,19 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float, int]:
     return same, float(max(diffs)), len(a)
 
 
-def compare_folders(a: Path, b: Path) -> int:
-    """Compare the score tables of two folders (names in ``a``); 1 when one differs or is missing in ``b``."""
-    names = sorted(p.name for p in a.glob("*.csv"))
-    if not names:
-        print(f"error: no *.csv score tables in {a}")
-        return 1
+def compare_folders(a: Path, b: Path) -> tuple[list[dict], bool]:
+    """One row per score table in ``a`` compared with the table of the same name in ``b``, and whether all are
+    identical (a table missing from ``b`` is not)."""
     rows, ok = [], True
-    for name in names:
-        if not (b / name).exists():
-            rows.append({"table": Path(name).stem, "rows compared": 0, "identical": False,
-                         "max |diff|": "missing in B"})  # fmt: skip
+    for csv in sorted(a.glob("*.csv")):
+        if not (b / csv.name).exists():
+            rows.append({"table": csv.stem, "rows compared": 0, "identical": False, "max |diff|": "missing in B"})
             ok = False
             continue
-        same, diff, n = compare(pd.read_csv(a / name), pd.read_csv(b / name))
+        same, diff, n = compare(pd.read_csv(csv), pd.read_csv(b / csv.name))
         ok &= same
-        rows.append({"table": Path(name).stem, "rows compared": n, "identical": same, "max |diff|": diff})
-    print(pd.DataFrame(rows).to_markdown(index=False))
-    return 0 if ok else 1
+        rows.append({"table": csv.stem, "rows compared": n, "identical": same, "max |diff|": diff})
+    return rows, ok
 
 
 def main() -> int:
@@ -84,7 +79,12 @@ def main() -> int:
                         help="compare two folders of score tables instead of running notebooks")
     args = parser.parse_args()
     if args.tables:
-        return compare_folders(*args.tables)
+        rows, ok = compare_folders(*args.tables)
+        if not rows:
+            print(f"error: no *.csv score tables in {args.tables[0]}")
+            return 1
+        print(pd.DataFrame(rows).to_markdown(index=False))
+        return 0 if ok else 1
     import tensorflow as tf
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -101,11 +101,9 @@ def main() -> int:
                 for csv in QUICK_TABLES.glob(f"{number}_*.csv"):
                     shutil.copy(csv, kept / csv.name)
                 runs.append((kept, seconds))
-            for csv in sorted(runs[0][0].glob("*.csv")):
-                same, diff, n = compare(pd.read_csv(csv), pd.read_csv(runs[1][0] / csv.name))
-                ok &= same
-                rows.append({"table": csv.stem, "rows compared": n, "identical": same, "max |diff|": diff,
-                             "run seconds": f"{runs[0][1]:.0f} / {runs[1][1]:.0f}"})  # fmt: skip
+            found, same = compare_folders(runs[0][0], runs[1][0])
+            ok &= same
+            rows += [{**row, "run seconds": f"{runs[0][1]:.0f} / {runs[1][1]:.0f}"} for row in found]
     print(pd.DataFrame(rows).to_markdown(index=False))
     return 0 if ok else 1
 

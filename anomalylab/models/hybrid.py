@@ -36,22 +36,25 @@ from anomalylab.models.autoencoders import DenseAutoencoder
 from anomalylab.preprocessing import as_samples
 
 
+def _per_cluster(values: np.ndarray, clusters: np.ndarray, k: int, min_rows: int, stat) -> np.ndarray:
+    """``stat`` of each cluster's values, one row per cluster; a cluster with fewer than ``min_rows`` rows
+    (an empty one included) gets ``stat`` of all values (a handful of rows gives no stable statistic)."""
+    overall = stat(values)
+    return np.array([
+        stat(v) if len(v := values[clusters == c]) >= max(min_rows, 1) else overall for c in range(k)
+    ], dtype=float)  # fmt: skip
+
+
 def _robust_stats(values: np.ndarray, clusters: np.ndarray, k: int, min_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-cluster median and interquartile range (IQR floored at a tiny positive value); a cluster
-    with fewer than ``min_rows`` rows gets the statistics of all rows (a handful of rows gives no
-    stable spread, and a tiny spread would make every row of that cluster look anomalous)."""
+    """Per-cluster median and interquartile range (IQR floored at a tiny positive value: a tiny spread would
+    make every row of that cluster look anomalous), with :func:`_per_cluster`'s fallback for small clusters."""
 
     def stats(v: np.ndarray) -> tuple[float, float]:
         q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75])
         return med, max(q3 - q1, 1e-9)
 
-    overall = stats(values)
-    centre, spread = np.full(k, overall[0]), np.full(k, overall[1])
-    for c in range(k):
-        v = values[clusters == c]
-        if len(v) >= max(min_rows, 1):
-            centre[c], spread[c] = stats(v)
-    return centre, spread
+    out = _per_cluster(values, clusters, k, min_rows, stats)
+    return out[:, 0], out[:, 1]
 
 
 class HybridKMeansAutoencoder:
@@ -174,13 +177,9 @@ class HybridKMeansAutoencoder:
         if not 0 < q <= 1:
             raise InputError(f"q must lie in (0, 1], got {q}.")
         scores, clusters = self._scores(X_ref)
-        thresholds = np.full(self.n_clusters, np.quantile(scores, q))
-        for c in range(self.n_clusters):
-            in_c = scores[clusters == c]
-            if len(in_c) >= max(self.min_cluster_rows, 1):
-                thresholds[c] = np.quantile(in_c, q)
-        self.thresholds_ = thresholds
-        return thresholds
+        self.thresholds_ = _per_cluster(scores, clusters, self.n_clusters, self.min_cluster_rows,
+                                        lambda v: np.quantile(v, q))  # fmt: skip
+        return self.thresholds_
 
     def flag(self, X) -> np.ndarray:
         """0/1 flags with the per-cluster thresholds of :meth:`fit_thresholds`."""
