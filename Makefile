@@ -10,7 +10,7 @@ ENV_STAMP  := $(VENV)/.installed
 DATA_STAMP := data/raw/.verified
 NOTEBOOKS  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES      := $(notdir $(basename $(NOTEBOOKS)))
-PACKAGE    := $(shell find anomalylab -name '*.py' -o -name 'registry.txt')
+PACKAGE    := $(shell find anomalylab -name '*.py' -o -name 'registry.txt' -o -name 'nab_split.csv')
 FULL_STAMPS  := $(NAMES:%=build/stamps/%.full)
 QUICK_STAMPS := $(NAMES:%=build/stamps/%.quick)
 PAPERMILL  := $(PY) -m papermill --log-output --no-progress-bar --kernel python3
@@ -37,10 +37,14 @@ $(DATA_STAMP): anomalylab/registry.txt | $(ENV_STAMP)
 	$(PY) -m anomalylab.datasets
 	touch $@
 
-reproduce: $(FULL_STAMPS) ## run every notebook in order in full mode (papermill); regenerates figures/ and the README results
+# Independent notebooks run side by side (one process each, TensorFlow on one thread in each: same numbers).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+reproduce: | $(ENV_STAMP) ## run every notebook in full mode (papermill, JOBS at a time); regenerates figures/, README and RESULTS.md tables
+	$(MAKE) -j$(JOBS) $(FULL_STAMPS)
 	$(PY) -m anomalylab.reporting
 
-readme: | $(ENV_STAMP) ## regenerate the README's results section from figures/tables (no notebook runs)
+readme: | $(ENV_STAMP) ## regenerate the README's short table and RESULTS.md from figures/tables (no notebook runs)
 	$(PY) -m anomalylab.reporting
 
 # Each notebook runs into build/papermill and replaces the committed one only when it finished.

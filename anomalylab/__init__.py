@@ -1,9 +1,9 @@
 """anomalylab: helpers for reproducible deep-learning anomaly detection.
 
-The package is layered (see ``DESIGN.md`` of the project): ``paths`` and
-``errors`` first, then ``config``, ``datasets``, ``preprocessing``,
-``models``, ``thresholds``, ``metrics``, ``evaluation``, ``reporting`` and
-``plotting``. A module imports only modules listed before it.
+The package is layered (the project's design notes, ``DESIGN.md`` in the repository's shared folder, and the
+README's "The package" table): ``paths`` and ``errors`` first, then ``config``, ``datasets``,
+``preprocessing``, ``models``, ``thresholds``, ``metrics``, ``evaluation``, ``reporting`` and ``plotting``.
+A module imports only modules listed before it.
 """
 
 import os
@@ -11,5 +11,12 @@ import os
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU flags, graph attribute notes) would fill every notebook
 # output; Python errors still raise. Set TF_CPP_MIN_LOG_LEVEL yourself before importing to see it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Same seed, same numbers whatever the machine: TensorFlow's results depend on how many threads it splits an op
+# over (which otherwise follows the core count) and on oneDNN's kernels. Both are fixed here, before TensorFlow
+# is imported; parallelism comes from running independent fits in separate processes. See config.TF_SETTINGS.
+os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
+os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 __version__ = "0.1.0"

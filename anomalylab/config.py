@@ -19,6 +19,8 @@ from anomalylab import paths
 from anomalylab.errors import InputError
 
 QUICK_ENV = "ANOMALYLAB_QUICK"
+# TensorFlow's numerics settings, fixed by ``anomalylab/__init__.py`` before TensorFlow starts (see there)
+TF_SETTINGS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
 def quick_from_env() -> bool:
@@ -117,3 +119,14 @@ def set_seed(seed: int) -> None:
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    threads = (tf.config.threading.get_intra_op_parallelism_threads(),
+               tf.config.threading.get_inter_op_parallelism_threads())  # fmt: skip
+    if threads != (1, 1):
+        try:  # TensorFlow was imported before anomalylab: set the threads now, if it has not started yet
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError as exc:
+            raise InputError(
+                f"TensorFlow already runs with intra/inter-op threads {threads}, so results would depend on the "
+                "machine; import anomalylab before tensorflow (or start a fresh kernel)."
+            ) from exc

@@ -360,6 +360,29 @@ def nab_categories() -> list[str]:
     return sorted({n.split("/")[0] for n in nab_series_names()})
 
 
+NAB_SPLIT_FILE = Path(__file__).with_name("nab_split.csv")
+NAB_SPLIT_SEED = 0
+
+
+def make_nab_split(seed: int = NAB_SPLIT_SEED) -> pd.Series:
+    """A seeded split of NAB's 58 series into a development half (``dev``: every choice of ours is made on
+    it) and an evaluation half (``eval``: reported), stratified by category (``n // 2`` of each category's
+    series go to ``dev``). The committed split is :func:`nab_split`; this function is how it was made."""
+    rng = np.random.default_rng(seed)
+    half = {}
+    for category in nab_categories():
+        names = sorted(nab_series_names(category))
+        dev = set(rng.permutation(names)[: len(names) // 2])
+        half.update({n: "dev" if n in dev else "eval" for n in names})
+    return pd.Series(half, name="half").rename_axis("series").sort_index()
+
+
+def nab_split() -> pd.Series:
+    """The committed development / evaluation split of NAB's series (``nab_split.csv`` beside this module,
+    made by ``make_nab_split(0)``): series key -> ``dev`` or ``eval``."""
+    return pd.read_csv(NAB_SPLIT_FILE, index_col="series")["half"]
+
+
 def resolve_nab_name(name: str) -> str:
     """Turn ``"nyc_taxi"``, ``"realKnownCause/nyc_taxi"`` or ``"... .csv"`` into the key."""
     if not isinstance(name, str) or not name:

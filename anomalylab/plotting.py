@@ -226,20 +226,28 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
 
 def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
     """Mean ± std of ``metric`` per row of a ``reporting.summary_stats`` frame (its ``label``: model · threshold
-    rule [protocol]), in its ranked order; published rows grey and hatched."""
+    rule [protocol]), in its ranked order: ranked ``ours`` rows in colour (pale when too few seeds to rank);
+    ``protocol`` rows (they read the test split) grey; ``published`` rows grey and hatched."""
     column = f"{metric}_mean"
     if column not in stats:
         raise InputError(f"the summary has no metric {metric!r}; it has {sorted(stats.columns)}.")
     rows = stats[stats[column].notna()]
     labels = list(rows["label"])
     y = np.arange(len(rows))
-    ours = (rows["source"] == "ours").to_numpy()
     std = rows.get(f"{metric}_std", pd.Series(np.nan, index=rows.index)).fillna(0).to_numpy()
-    ax.barh(y[ours], rows[column].to_numpy()[ours], xerr=std[ours], color=COLORS["model"], capsize=2,
-            error_kw={"lw": 0.8}, label="ours")  # fmt: skip
-    if (~ours).any():
-        ax.barh(y[~ours], rows[column].to_numpy()[~ours], color="0.8", hatch="//", edgecolor="0.5",
-                label="published (own protocol)")  # fmt: skip
+    unranked = (rows["source"] == "ours") & rows["rank"].isna()
+    rows = rows.assign(source=rows["source"].where(~unranked, "unranked"))
+    styles = {
+        "ours": ({"color": COLORS["model"]}, "ours (ranked)"),
+        "unranked": ({"color": COLORS["model"], "alpha": 0.4}, "ours, too few seeds (not ranked)"),
+        "protocol": ({"color": "0.6"}, "protocol: reads the test split (not ranked)"),
+        "published": ({"color": "0.85", "hatch": "//", "edgecolor": "0.5"}, "published (own protocol)"),
+    }
+    for source, (style, name) in styles.items():
+        pick = (rows["source"] == source).to_numpy()
+        if pick.any():
+            ax.barh(y[pick], rows[column].to_numpy()[pick], xerr=std[pick], capsize=2, error_kw={"lw": 0.8},
+                    label=name, **style)  # fmt: skip
     ax.set_yticks(y, labels, fontsize="x-small")
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlabel(f"{metric} (mean ± std over seeds)")
@@ -247,9 +255,10 @@ def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> 
 
 
 def plot_quality_cost(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
-    """Quality (``metric``) against fit seconds (log scale) of a ``summary_stats`` frame's own rows,
+    """Quality (``metric``) against fit seconds (log scale) of a ``summary_stats`` frame's ranked ``ours`` rows,
     with the Pareto front (``reporting.pareto_front``) drawn and named."""
-    rows = stats[(stats["source"] == "ours") & stats[f"{metric}_mean"].notna() & stats["fit_seconds"].notna()]
+    rows = stats[(stats["source"] == "ours") & stats["rank"].notna() & stats[f"{metric}_mean"].notna()
+                 & stats["fit_seconds"].notna()]  # fmt: skip
     cost = rows["fit_seconds"].clip(lower=0.01)
     rows = rows.assign(front=pareto_front(cost, rows[f"{metric}_mean"]))
     ax.scatter(cost, rows[f"{metric}_mean"], s=22, color=np.where(rows["front"], COLORS["model"], "0.65"), zorder=3)

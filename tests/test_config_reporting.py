@@ -47,7 +47,7 @@ def _table():
 def test_write_table_writes_csv_md_and_provenance(tmp_path):
     out = reporting.write_table(_table(), "99_toy", tables_dir=tmp_path, config=config.RunConfig.create(True))
     back = pd.read_csv(out["csv"])
-    assert list(back.columns[:8]) == reporting.TABLE_COLUMNS and len(back) == 7
+    assert list(back.columns[:9]) == reporting.TABLE_COLUMNS and len(back) == 7
     md = out["md"].read_text()
     assert "0.600 ± 0.100" in md and "0.400" in md
     prov = json.loads(out["provenance"].read_text())
@@ -79,61 +79,110 @@ def _summary_rows():
     for seed, (a, b) in enumerate([(0.9, 0.5), (0.8, 0.7)]):
         for model, value in [("alpha", a), ("beta", b)]:
             rows += [dict(dataset="d", protocol="ours", series=None, model=model, seed=seed, threshold_rule="r",
-                          metric="f1", value=value),
+                          kind="ours", metric="f1", value=value),
                      dict(dataset="d", protocol="ours", series=None, model=model, seed=seed, threshold_rule="",
-                          metric="fit_seconds", value=10.0 + seed)]
+                          kind="ours", metric="fit_seconds", value=10.0 + seed)]
+        # the protocol's own rule reads the test scores: shown apart, never ranked, even when it scores best
+        rows.append(dict(dataset="d", protocol="ours", series=None, model="alpha", seed=seed,
+                         threshold_rule="test_q80 (protocol)", kind="protocol", metric="f1", value=0.95))
     rows.append(dict(dataset="d", protocol="seed paper, other split", series=None, model="paper", seed=None,
-                     threshold_rule="test_tuned", metric="f1", value=0.99))
+                     threshold_rule="test_tuned", kind="published", metric="f1", value=0.99))
     rows.append(dict(dataset="d", protocol="ours", series=None, model="alpha", seed=0, threshold_rule="other",
-                     metric="f1", value=0.1))
+                     kind="ours", metric="f1", value=0.1))
+    rows.append(dict(dataset="d", protocol="ours", series=None, model="gamma", seed=0, threshold_rule="r",
+                     kind="ours", metric="f1", value=0.99))  # one seed of a seeded model: shown, not ranked
     first = pd.DataFrame(rows).assign(table="01_first")
     copy = first[first["model"] == "alpha"].assign(table="02_copy")  # a later notebook repeats alpha's rows
     return pd.concat([first, copy], ignore_index=True)
 
 
-def test_summary_ranks_our_rows_counts_each_run_once_and_keeps_published_rows_apart():
+def test_summary_ranks_our_rows_only_counts_each_run_once_and_keeps_protocol_and_published_rows_apart():
     spec = reporting.SummarySpec("k", "title", ("01_first", "02_copy"), r"^ours$", ("r",), ("f1",),
-                                 published=r"^seed paper")  # fmt: skip
+                                 published=r"^seed paper", min_runs=2)  # fmt: skip
     stats = reporting.summary_stats(_summary_rows(), spec)
-    assert list(stats["model"]) == ["alpha", "beta", "paper"]  # alpha 0.85 > beta 0.6; published last
-    assert list(stats["rank"].fillna(0)) == [1, 2, 0]
-    assert list(stats["runs"]) == [2, 2, 1]  # alpha's copied rows are not counted twice
+    assert list(stats["model"]) == ["alpha", "beta", "gamma", "alpha", "paper"]
+    assert list(stats["source"]) == ["ours", "ours", "ours", "protocol", "published"]
+    assert list(stats["rank"].fillna(0)) == [1, 2, 0, 0, 0]  # gamma (1 seed), protocol and published: no rank
+    assert list(stats["runs"]) == [2, 2, 1, 2, 1]  # alpha's copied rows are not counted twice
     assert stats.loc[0, "f1_mean"] == pytest.approx(0.85) and stats.loc[0, "f1_std"] == pytest.approx(np.std([0.9, 0.8],
                                                                                                           ddof=1))
     assert stats.loc[0, "fit_seconds"] == pytest.approx(10.5)
     assert "other" not in set(stats["threshold_rule"])  # only the spec's rules
-    assert list(stats["label"]) == ["alpha · r", "beta · r", "paper · test_tuned"]
+    assert list(stats["label"]) == ["alpha · r", "beta · r", "gamma · r", "alpha · test_q80 (protocol)",
+                                    "paper · test_tuned"]  # fmt: skip
+    assert "reads the test scores" in stats.loc[3, "reason"]
     table = reporting.summary_table(_summary_rows(), spec)
-    assert table.loc[0, "f1"] == "0.850 ± 0.071" and table.loc[2, "protocol"].startswith("published: seed paper")
-    with pytest.raises(InputError, match="no rows"):
+    assert table.loc[0, "f1"] == "0.850 ± 0.071" and table.loc[4, "protocol"] == "seed paper, other split"
+    assert list(table["kind"]) == ["ours", "ours", "ours", "protocol", "published"]
+    assert "not ranked" in table.loc[2, "runs"] and "reads the test" in table.loc[3, "protocol"]
+    best = reporting.headline_rows(stats, spec)
+    assert list(best["model"]) == ["alpha", "beta"]  # ranked ours rows only, one per model
+    with pytest.raises(InputError, match="no 'ours' rows"):
         reporting.summary_stats(_summary_rows(), reporting.SummarySpec("x", "t", ("03_none",), "ours", ("r",), ("f1",)))
 
 
-def test_update_readme_rewrites_only_the_generated_section(tmp_path):
+def test_rows_whose_rule_reads_the_test_split_are_never_ours():
+    row = reporting.result_rows({"f1": 0.9}, dataset="d", model="m", threshold_rule="test_q80 (protocol)")
+    assert row[0]["kind"] == "protocol"  # the rule's name decides, whatever the caller said
+    table = pd.DataFrame(row).assign(kind="ours")
+    with pytest.raises(InputError, match="cannot be kind 'ours'"):
+        reporting.check_table(table)
+    with pytest.raises(InputError, match="kind"):
+        reporting.check_table(pd.DataFrame(row).drop(columns="kind"))
+    with pytest.raises(InputError, match="unknown kind"):
+        reporting.check_table(pd.DataFrame(row).assign(kind="mine"))
+    with pytest.raises(InputError, match="kind must be"):
+        reporting.result_rows({"f1": 0.9}, dataset="d", model="m", kind="post hoc")
+
+
+def test_no_committed_row_that_reads_test_data_is_ours():
+    from anomalylab import evaluation
+
+    tables = reporting.read_tables()
+    assert set(tables["kind"]) <= set(evaluation.KINDS)
+    ours = tables[tables["kind"] == "ours"]
+    assert not ours["threshold_rule"].isin(list(evaluation.PROTOCOL_RULES)).any()
+    # every rule name a committed ours row uses is one this repository defines without the test split
+    assert set(ours["threshold_rule"].fillna("")) <= OURS_RULES, set(ours["threshold_rule"].fillna("")) - OURS_RULES
+
+
+# Threshold rules of the committed tables that read only training/validation data (or none): a new rule name
+# must be added here after checking that it never reads test scores or labels.
+OURS_RULES = {
+    "", "relative_0.40", "val_mean_3sd", "trainval_best_f2", "company_flags", "train_mean_3sd", "nab_dev_optimised",
+    "val_q95", "val_q99", "val_best_f1", "val_best_f2", "per_cluster_q95", "per_cluster_q99", "p_0.5",
+}
+
+
+def test_update_readme_rewrites_only_the_generated_parts(tmp_path):
     tables = tmp_path / "tables"
     tables.mkdir()
     _summary_rows().drop(columns="table").to_csv(tables / "01_first.csv", index=False)
     readme = tmp_path / "README.md"
     readme.write_text(f"# top\n\n{reporting.README_START}\nstale\n{reporting.README_END}\n\nbottom\n")
-    spec = reporting.SummarySpec("k", "A title", ("01_first",), r"^ours$", ("r",), ("f1",))
+    spec = reporting.SummarySpec("mixtiles", "A title: more", ("01_first",), r"^ours$", ("r",), ("f1",), min_runs=2)
     assert reporting.update_readme(readme, tables, specs=(spec,)) is True
     text = readme.read_text()
     assert text.startswith("# top\n") and text.endswith("bottom\n") and "stale" not in text
-    assert "#### A title" in text and "0.850 ± 0.071" in text
+    assert "| A title | 1 | alpha | r | f1 | 0.850 ± 0.071 (2) |" in text
+    results = (tmp_path / "RESULTS.md").read_text()
+    assert "#### A title" in results and "0.850 ± 0.071" in results
     assert reporting.update_readme(readme, tables, specs=(spec,)) is False  # already up to date
     readme.write_text("no markers here")
     with pytest.raises(InputError, match="markers"):
         reporting.update_readme(readme, tables)
 
 
-def test_the_committed_readme_results_match_the_committed_tables():
+def test_the_committed_readme_and_results_match_the_committed_tables():
     from anomalylab import paths
 
+    tables = reporting.read_tables()
     text = (paths.ROOT / "README.md").read_text()
     section = text.split(reporting.README_START, 1)[1].split(reporting.README_END, 1)[0].strip()
-    assert section == reporting.results_markdown(reporting.read_tables()).strip(), (
-        "README.md's results section is stale: run `make readme` (python -m anomalylab.reporting)."
-    )
+    stale = "is stale: run `make readme` (python -m anomalylab.reporting)."
+    assert section == reporting.readme_markdown(tables).strip(), f"README.md's results table {stale}"
+    results = (paths.ROOT / reporting.RESULTS_FILE).read_text()
+    assert reporting.results_markdown(tables).strip() in results, f"RESULTS.md {stale}"
 
 
 def test_pareto_front_keeps_the_points_nothing_beats():

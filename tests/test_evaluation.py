@@ -228,3 +228,93 @@ def test_a_diverged_fit_is_reported_as_nan_with_a_warning():
     scored = table[table["threshold_rule"] == "val_q99"]
     assert scored["value"].isna().all() and len(scored) == 2 * 6
     assert table.query("metric == 'fit_seconds'")["value"].notna().all()
+
+
+def test_the_k2_protocol_rule_makes_protocol_rows_and_validation_rules_ours():
+    from anomalylab.models.classical import PCAReconstruction
+
+    k2 = ev.kdd_protocol_k2(fake_kdd(2000, 0.8), seed=0)
+    rules = {"val_q99": ev.table_rule_val_quantile(0.99), "test_q80 (protocol)": ev.table_rule_test_quantile(0.8)}
+    table, _ = ev.evaluate_table(lambda seed: PCAReconstruction(2), k2, rules, model="pca", progress=False)
+    kinds = table.dropna(subset=["threshold"]).groupby("threshold_rule")["kind"].unique()
+    assert list(kinds["val_q99"]) == ["ours"] and list(kinds["test_q80 (protocol)"]) == ["protocol"]
+
+
+def test_nab_rows_split_the_corpus_into_a_development_and_an_evaluation_half():
+    corpus, windows = _nab_corpus()
+    run = ev.nab_run(lambda seed: WindowedGaussian(window=500), corpus, rescale=None, progress=False)
+    split = pd.Series({"catA/one": "dev", "catB/two": "eval"})
+    all_rows = pd.DataFrame(ev.nab_rows(run, windows, model="wg", split=split))
+    per_category = all_rows.query("protocol == 'nab_v1.1_eval_half' and series != ''")
+    assert set(per_category["series"]) == {"catB/*"} and set(per_category["kind"]) == {"ours"}  # eval half only
+    rows = all_rows.query("series == ''")
+    std = rows[rows["metric"] == "nab_standard"].set_index(["protocol", "threshold_rule"])
+    assert set(std.index) == {("nab_v1.1", "nab_corpus_optimised"), ("nab_v1.1_eval_half", "nab_dev_optimised"),
+                              ("nab_v1.1_eval_half", "nab_corpus_optimised"), ("nab_v1.1", "nab_dev_optimised")}
+    assert std.loc[("nab_v1.1_eval_half", "nab_dev_optimised"), "kind"] == "ours"
+    assert (std.loc[[("nab_v1.1", "nab_corpus_optimised"), ("nab_v1.1_eval_half", "nab_corpus_optimised")], "kind"]
+            == "protocol").all()  # fmt: skip
+    # the ours threshold is the development half's: scoring that half alone at its optimum gives the same threshold
+    dev_only = pd.DataFrame(ev.nab_rows(run[run["series"] == "catA/one"], windows, model="wg"))
+    dev_threshold = dev_only.query("series == '' and metric == 'nab_standard'")["threshold"].item()
+    assert std.loc[("nab_v1.1_eval_half", "nab_dev_optimised"), "threshold"] == dev_threshold
+    with pytest.raises(InputError, match="without a half"):
+        ev.nab_rows(run, windows, model="wg", split=split.iloc[:1])
+
+
+def test_nab_rescale_recomputes_scores_from_the_kept_raw_scores_without_refitting():
+    corpus, _ = _nab_corpus()
+    run = ev.nab_run(lambda seed: RollingZScore(window=50), corpus, rescale="rolling", window=300, progress=False)
+    again = ev.nab_rescale(run, "rolling", 300)
+    np.testing.assert_array_equal(again["anomaly_score"], run["anomaly_score"])
+    other = ev.nab_rescale(run, "probation")
+    assert other["anomaly_score"].between(0, 1).all() and not np.allclose(other["anomaly_score"], run["anomaly_score"])
+
+
+def test_the_committed_nab_split_is_the_seeded_stratified_one():
+    from anomalylab import datasets
+
+    split = datasets.nab_split()
+    pd.testing.assert_series_equal(split, datasets.make_nab_split(datasets.NAB_SPLIT_SEED), check_names=False)
+    assert len(split) == 58 and (split == "dev").sum() == 27
+    per_category = split.groupby(split.index.str.split("/").str[0]).value_counts().unstack()
+    assert ((per_category["eval"] - per_category["dev"]).between(0, 1)).all()
+
+
+def test_rolling_origin_folds_expand_and_never_overlap_their_blocks():
+    folds = ev.rolling_origin_folds(100, first=40, n_folds=3, val_fraction=0.25)
+    blocks = [np.flatnonzero(f == "test") for f in folds]
+    assert [(b[0], b[-1]) for b in blocks] == [(40, 59), (60, 79), (80, 99)]
+    for f, b in zip(folds, blocks):
+        fit = np.flatnonzero(np.isin(f, ["train", "val"]))
+        assert fit[-1] == b[0] - 1 and (f[b[-1] + 1 :] == "unused").all()
+        assert (f == "val").sum() == round(0.25 * b[0])
+    with pytest.raises(InputError, match="first"):
+        ev.rolling_origin_folds(100, first=100, n_folds=2)
+
+
+def test_select_variant_never_reads_the_test_rows_and_picks_the_best_pooled_f2():
+    frame = _frame(n=24 * 40, spikes=(300, 420, 540, 660, 900))  # 900 lies in the test rows
+    seen = []
+
+    def spy(scores, labels, split):
+        seen.append(len(scores))
+        return ev.rule_val_mean_k_sigma(3)(scores, labels, split)
+
+    variants = {
+        "naive_24h": (lambda seed: SeasonalNaive((24,)), [None], {"val_mean_3sd": spy}),
+        "random": (lambda seed: RandomScore(seed), [0, 1], {"val_mean_3sd": ev.rule_val_mean_k_sigma(3)}),
+    }
+    changed = frame.copy()
+    changed.loc[changed["split"] == "test", "value"] = -1.0  # test values that would wreck any fit reading them
+    tables = [ev.select_variant(variants, f, first=200, n_folds=3, dataset="toy", progress=False)
+              for f in (frame, changed)]  # fmt: skip
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert max(seen) < (frame["split"] != "test").sum()
+    assert set(tables[0]["kind"]) == {"ours"} and set(tables[0]["metric"]) == {"precision", "recall", "f2"}
+    assert ev.selected(tables[0]) == ("naive_24h", "val_mean_3sd")
+    pooled = tables[0].query("model == 'naive_24h'").set_index("metric")["value"]
+    assert pooled["recall"] == 1.0  # the four non-test spikes lie in the blocks and stand out against yesterday
+    assert pooled["precision"] < 1.0  # a spike also echoes into the next day's error: seasonal naive's weakness
+    random_f2 = tables[0].query("model == 'random' and metric == 'f2'")["value"]
+    assert len(random_f2) == 2 and random_f2.max() < pooled["f2"]

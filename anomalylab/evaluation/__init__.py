@@ -1,0 +1,69 @@
+"""Run detectors over splits, seeds and corpora, and turn what they score into tidy rows with their ``kind``.
+
+One module per concern:
+
+- ``rows``: the tidy schema's columns, the three kinds of rows (``ours``, ``protocol``, ``published``) and
+  the threshold rules known to read the test split;
+- ``series``: a detector over seeds and threshold rules on a chronological split (rules see non-test rows);
+- ``selection``: rolling-origin folds on the training + validation rows to choose a variant and a rule;
+- ``nab``: the NAB protocol (probationary fit, scores in [0, 1], development/evaluation halves);
+- ``tables``: the KDD Cup 99 protocols K1 and K2, their threshold rules, recall per attack type;
+- ``hybrid``: the hybrid detector's tuning grid on validation rows.
+
+Everything is importable from ``anomalylab.evaluation`` directly.
+"""
+
+from anomalylab.evaluation.hybrid import hybrid_diagnosis, tidy_grid, tune_hybrid
+from anomalylab.evaluation.nab import (
+    NAB_RESULT_COLUMNS,
+    RESCALES,
+    export_nab_results,
+    nab_half_score,
+    nab_rescale,
+    nab_rows,
+    nab_run,
+    unit_interval,
+)
+from anomalylab.evaluation.rows import KINDS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
+from anomalylab.evaluation.selection import rolling_origin_folds, select_variant, selected
+from anomalylab.evaluation.series import (
+    ThresholdRule,
+    detection_report,
+    evaluate_scores,
+    evaluate_series,
+    fit_inputs,
+    history_length,
+    rule_fixed,
+    rule_train_mean_k_sigma,
+    rule_trainval_best_fbeta,
+    rule_val_mean_k_sigma,
+    rule_val_quantile,
+    score_series,
+)
+from anomalylab.evaluation.tables import (
+    TABLE_METRICS,
+    TableRule,
+    TabularSplits,
+    evaluate_table,
+    hold_out_labelled,
+    kdd_protocol_k1,
+    kdd_protocol_k2,
+    recall_by,
+    rule_kind,
+    table_rule_fixed,
+    table_rule_test_quantile,
+    table_rule_val_best_fbeta,
+    table_rule_val_quantile,
+)
+
+__all__ = [
+    "KINDS", "NAB_RESULT_COLUMNS", "PROTOCOL_RULES", "RESCALES", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS",
+    "TableRule", "TabularSplits", "ThresholdRule", "detection_report", "evaluate_scores", "evaluate_series",
+    "evaluate_table", "export_nab_results", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",
+    "kdd_protocol_k1", "kdd_protocol_k2", "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "recall_by",
+    "result_rows",
+    "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma", "rule_trainval_best_fbeta",
+    "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant", "selected", "table_rule_fixed",
+    "table_rule_test_quantile", "table_rule_val_best_fbeta", "table_rule_val_quantile", "tidy_grid", "tune_hybrid",
+    "unit_interval",
+]  # fmt: skip

@@ -1,0 +1,209 @@
+"""The NAB protocol: every series on its own, fitted on its probationary rows, scores in [0, 1], NAB scores.
+
+:func:`nab_run` fits a fresh detector on each series' probationary period only (first 15 % of rows, at most
+750) and keeps its raw scores; :func:`nab_rescale` maps them to [0, 1] label-free; :func:`nab_rows` scores a
+run with NAB's rules, on the whole corpus and on the fixed development and evaluation halves of the series
+(``datasets.nab_split``): NAB's corpus-optimised threshold (``protocol``) and the threshold optimised on the
+development half alone (``ours``). :func:`export_nab_results` writes NAB's results layout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from anomalylab.datasets import nab_probationary_length
+from anomalylab.errors import InputError
+from anomalylab.evaluation.rows import result_rows
+from anomalylab.evaluation.series import score_series
+from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score
+from anomalylab.models.classical import WindowedGaussian
+from anomalylab.paths import atomic_path
+
+NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
+RESCALES = ("rolling", "probation", None)
+
+def unit_interval(scores, reference, q: float = 0.99) -> np.ndarray:
+    """Map non-negative scores to [0, 1) as s / (s + r), r = the ``q`` quantile of ``reference``.
+
+    Label-free and monotone (so the NAB threshold sweep ranks points the same
+    way); ``reference`` is what the detector scored on its training data, so
+    0.5 means "as unusual as the top 1 % of training". NaN becomes 0.
+    """
+    s = np.nan_to_num(np.asarray(scores, dtype=float), nan=0.0)
+    ref = np.asarray(reference, dtype=float)
+    ref = ref[np.isfinite(ref)]
+    if ref.size == 0:
+        raise InputError("the reference scores are empty; fit on a longer probationary period.")
+    if (s < 0).any():
+        raise InputError("unit_interval expects non-negative scores (errors, distances).")
+    r = max(float(np.quantile(ref, q)), 1e-12)
+    return s / (s + r)
+
+
+def nab_run(
+    make_detector: Callable[[int | None], object],
+    corpus: pd.DataFrame,
+    *,
+    seed: int | None = None,
+    rescale: str | None = "rolling",
+    window: int = 6400,
+    desc: str = "NAB",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Fit and score one detector on every series of a NAB corpus frame.
+
+    ``corpus`` is long (``series, category, timestamp, value, in_window``, as
+    ``datasets.nab_corpus_frame`` makes it). Each series gets a fresh
+    ``make_detector(seed)`` fitted on its probationary rows only. Its raw
+    scores (e.g. forecast errors) are mapped to [0, 1], label-free:
+
+    - ``rescale="rolling"``: the two-sided Gaussian tail probability of each
+      score under the mean and std of the previous ``window`` scores (the
+      windowed-Gaussian rule applied to the detector's scores; it follows
+      drift in the error level, which one corpus-wide threshold needs);
+    - ``rescale="probation"``: :func:`unit_interval` against the probationary
+      scores (fixed per series; saturates when the error level drifts);
+    - ``rescale=None``: for detectors that already score in [0, 1].
+
+    Rows without a score (the detector's first history) score 0. Returns the
+    corpus with ``raw_score``, ``anomaly_score`` and ``fit_seconds`` columns.
+    """
+    need = {"series", "category", "timestamp", "value", "in_window"}
+    if not need <= set(corpus.columns):
+        raise InputError(f"the NAB corpus frame lacks {sorted(need - set(corpus.columns))}.")
+    if rescale not in RESCALES:
+        raise InputError(f"rescale must be one of {RESCALES}, got {rescale!r}.")
+    out = []
+    groups = list(corpus.groupby("series", sort=False))
+    for _, one in tqdm(groups, desc=desc, disable=not progress, leave=False):
+        values = one.set_index("timestamp")["value"]
+        probation = nab_probationary_length(len(values))
+        detector = make_detector(seed)
+        start = time.perf_counter()
+        detector.fit(values.iloc[:probation])
+        fit_seconds = time.perf_counter() - start
+        raw = score_series(detector, values).to_numpy()
+        out.append(one.assign(raw_score=raw, fit_seconds=fit_seconds))
+    return nab_rescale(pd.concat(out, ignore_index=True), rescale, window)
+
+
+def nab_rescale(run: pd.DataFrame, rescale: str | None = "rolling", window: int = 6400) -> pd.DataFrame:
+    """``run`` with ``anomaly_score`` in [0, 1] computed from its ``raw_score`` per series, label-free
+    (see :func:`nab_run` for the three rules). Rows without a raw score score 0. Cheap: no refit, so the
+    rescaling can be chosen on the development half of the corpus after one run."""
+    if rescale not in RESCALES:
+        raise InputError(f"rescale must be one of {RESCALES}, got {rescale!r}.")
+    out = []
+    for name, one in run.groupby("series", sort=False):
+        raw = one["raw_score"].to_numpy(dtype=float)
+        probation = nab_probationary_length(len(raw))
+        if rescale == "rolling":
+            first = int(np.argmax(~np.isnan(raw))) if (~np.isnan(raw)).any() else len(raw)
+            scored = raw[first:]  # skip the detector's unscored history
+            score = WindowedGaussian(window=window).fit(scored).score_samples(scored) if len(scored) else scored
+            score = np.r_[np.zeros(len(raw) - len(score)), score]
+        elif rescale == "probation":
+            score = unit_interval(raw, raw[:probation])
+        else:
+            score = np.nan_to_num(raw, nan=0.0)
+        if not ((score >= 0) & (score <= 1)).all():
+            raise InputError(f"{name}: scores must lie in [0, 1] for NAB; use rescale='rolling'.")
+        out.append(one.assign(anomaly_score=score))
+    return pd.concat(out, ignore_index=True)
+
+
+def _nab_parts(run: pd.DataFrame, windows: pd.DataFrame) -> list[tuple]:
+    by_series = {k: list(zip(g["start"], g["end"])) for k, g in windows.groupby("series")}
+    return [
+        (one["anomaly_score"].to_numpy(), pd.DatetimeIndex(one["timestamp"]), by_series.get(name, []))
+        for name, one in run.groupby("series", sort=False)
+    ]
+
+
+def nab_rows(
+    run: pd.DataFrame, windows: pd.DataFrame, *, model: str, seed: int | None = None, split: pd.Series | None = None
+) -> list[dict]:
+    """NAB score rows of one detector run, for every profile.
+
+    - ``protocol="nab_v1.1"``, ``series=""``: the whole corpus at NAB's corpus-optimised threshold (kind
+      ``protocol``: tuned on the labels it scores), and per category (``series="<category>/*"``) at that
+      threshold;
+    - with ``split`` (series -> ``dev``/``eval``, :func:`anomalylab.datasets.nab_split`): the threshold that
+      maximises the score of the **development** half alone (``nab_dev_optimised``, kind ``ours``) applied to
+      the evaluation half (``protocol="nab_v1.1_eval_half"``, also per category) and to the whole corpus;
+      beside it, the evaluation half at its own corpus-optimised threshold (``protocol``).
+    """
+    rows = []
+    keys = {"dataset": "nab", "model": model, "seed": seed}
+    halves = {}
+    if split is not None:
+        half_of = run["series"].map(split)
+        if half_of.isna().any():
+            raise InputError(f"series without a half in split: {sorted(set(run['series'][half_of.isna()]))[:3]}.")
+        halves = {h: run[half_of == h] for h in ("dev", "eval")}
+        if not all(len(part) and any(w for _, _, w in _nab_parts(part, windows)) for part in halves.values()):
+            halves = {}  # a half without windows (a small quick-mode corpus): no half rows
+    for profile, metric in NAB_PROFILE_METRIC.items():
+        whole = nab_score(_nab_parts(run, windows), profile)
+        rows += result_rows({metric: whole["score"]}, series="", protocol="nab_v1.1",
+                            threshold_rule="nab_corpus_optimised", threshold=whole["threshold"], **keys)  # fmt: skip
+        for category, part in run.groupby("category", sort=True):
+            parts = _nab_parts(part, windows)
+            if not any(w for _, _, w in parts):
+                continue  # a category without windows has no NAB score
+            one = nab_score(parts, profile, threshold=whole["threshold"])
+            rows += result_rows({metric: one["score"]}, series=f"{category}/*", protocol="nab_v1.1",
+                                threshold_rule="nab_corpus_optimised", threshold=whole["threshold"],
+                                **keys)  # fmt: skip
+        if not halves:
+            continue
+        dev_threshold = nab_score(_nab_parts(halves["dev"], windows), profile)["threshold"]
+        eval_parts = _nab_parts(halves["eval"], windows)
+        scored = {
+            ("nab_v1.1_eval_half", "nab_dev_optimised"): nab_score(eval_parts, profile, threshold=dev_threshold),
+            ("nab_v1.1_eval_half", "nab_corpus_optimised"): nab_score(eval_parts, profile),
+            ("nab_v1.1", "nab_dev_optimised"): nab_score(_nab_parts(run, windows), profile, threshold=dev_threshold),
+        }
+        for (protocol, rule), result in scored.items():
+            rows += result_rows({metric: result["score"]}, series="", protocol=protocol, threshold_rule=rule,
+                                threshold=result["threshold"], **keys)  # fmt: skip
+        for category, part in halves["eval"].groupby("category", sort=True):
+            parts = _nab_parts(part, windows)
+            if any(w for _, _, w in parts):
+                one = nab_score(parts, profile, threshold=dev_threshold)
+                rows += result_rows({metric: one["score"]}, series=f"{category}/*", protocol="nab_v1.1_eval_half",
+                                    threshold_rule="nab_dev_optimised", threshold=dev_threshold, **keys)  # fmt: skip
+    return rows
+
+
+def nab_half_score(
+    run: pd.DataFrame, windows: pd.DataFrame, split: pd.Series, half: str = "dev", profile: str = "standard"
+) -> float:
+    """The NAB score of one half of the corpus (``split``: series -> ``dev``/``eval``) at the threshold that
+    maximises that half's score: what a choice made on the development half is judged by."""
+    part = run[run["series"].map(split) == half]
+    if part.empty:
+        raise InputError(f"no series of the run lies in the {half!r} half.")
+    return nab_score(_nab_parts(part, windows), profile)["score"]
+
+
+def export_nab_results(run: pd.DataFrame, detector: str, out_dir: Path) -> list[Path]:
+    """Write NAB's results layout: ``<out_dir>/<detector>/<category>/<detector>_<file>.csv``
+    with columns ``timestamp,value,anomaly_score,label`` (label = inside a window), one file per series."""
+    if not detector or "/" in detector:
+        raise InputError(f"detector must be a bare name like 'deepant', got {detector!r}.")
+    written = []
+    for name, one in run.groupby("series", sort=False):
+        category, stem = name.split("/", 1)
+        target = Path(out_dir) / detector / category / f"{detector}_{stem}.csv"
+        frame = one.assign(label=one["in_window"].astype(int))[NAB_RESULT_COLUMNS]
+        with atomic_path(target) as tmp:
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        written.append(target)
+    return written

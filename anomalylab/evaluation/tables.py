@@ -1,0 +1,262 @@
+"""Tabular protocols (KDD Cup 99 K1 and K2): splits, threshold rules on validation rows, evaluation."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from anomalylab.errors import InputError
+from anomalylab.evaluation.rows import result_rows
+from anomalylab.metrics import detection_report
+from anomalylab.preprocessing import KDDEncoder
+from anomalylab.thresholds import best_fbeta_threshold, quantile_threshold
+
+
+@dataclass(frozen=True)
+class TabularSplits:
+    """Encoded rows of one tabular protocol.
+
+    ``X_train`` holds inliers only (what a detector fits on). ``X_val``/``y_val``
+    are held-out rows for thresholds (and their inliers for early stopping).
+    ``test_rows`` describes every test row (``label``, ``attack_category``,
+    ``test_only``) and holds one boolean column per test subset to report
+    (``subsets``), e.g. the seed's 8,000/2,000 sample and the whole file.
+    """
+
+    protocol: str
+    X_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    test_rows: pd.DataFrame
+    subsets: tuple[str, ...]
+    encoder: object
+    unseen_in_test: dict  # rows of the test data per categorical feature whose category the fit rows lack
+
+    def describe(self) -> pd.DataFrame:
+        """Rows and outliers per part: what each model is fitted on, tuned on and tested on."""
+        parts = {"train (fit)": np.zeros(len(self.X_train)), "validation": self.y_val}
+        parts.update({f"test: {s}": self.y_test[self.test_rows[s].to_numpy()] for s in self.subsets})
+        return pd.DataFrame(
+            [{"part": k, "rows": len(v), "outliers": int(np.sum(v)), "features": self.X_train.shape[1]}
+             for k, v in parts.items()]  # fmt: skip
+        ).set_index("part")
+
+
+def _sample_rows(rng: np.random.Generator, index: np.ndarray, n: int) -> np.ndarray:
+    if n > len(index):
+        raise InputError(f"asked for {n} rows but only {len(index)} are available.")
+    return np.sort(rng.choice(index, size=n, replace=False))
+
+
+def _cap_rows(rng: np.random.Generator, rows: np.ndarray, limit: int | None) -> np.ndarray:
+    """``rows``, or a seeded sample of ``limit`` of them (quick mode's ``max_train_rows``)."""
+    return rows if limit is None or len(rows) <= limit else _sample_rows(rng, rows, limit)
+
+
+def kdd_protocol_k1(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+    n_inliers: int = 8000,
+    n_outliers: int = 2000,
+    max_train_rows: int | None = None,
+) -> TabularSplits:
+    """K1, the Fast Forward Labs seed's protocol with its labels fixed.
+
+    Fit on the normal rows of the 10 % file, less a random ``val_fraction`` held
+    out for validation; the validation split adds attacks of the 10 % file, one
+    per four held-out normals (the test sample's ratio). Test on ``corrected``:
+    every attack is an outlier, the 17 test-only types included. Subsets: the
+    seed's sample of ``n_inliers`` normals and ``n_outliers`` attacks (fixed
+    ``seed``) and the whole file. The encoder is fitted on the fitting rows only.
+    When ``max_train_rows`` caps the fitting rows, the protocol is named
+    ``K1_fit<rows>`` so that its numbers are never mistaken for full K1's.
+    """
+    rng = np.random.default_rng(seed)
+    normal = np.flatnonzero(train["is_attack"].to_numpy() == 0)
+    attacks = np.flatnonzero(train["is_attack"].to_numpy() == 1)
+    val_normal = _sample_rows(rng, normal, int(round(val_fraction * len(normal))))
+    fit_rows = _cap_rows(rng, np.setdiff1d(normal, val_normal), max_train_rows)
+    val_attack = _sample_rows(rng, attacks, len(val_normal) // 4)
+    val_rows = np.r_[val_normal, val_attack]
+    encoder = KDDEncoder().fit(train.iloc[fit_rows])
+    X_test = encoder.transform(test)
+    unseen = dict(encoder.unseen_counts_)
+    y_test = test["is_attack"].to_numpy().astype(int)
+    sample = np.zeros(len(test), dtype=bool)
+    sample[_sample_rows(rng, np.flatnonzero(y_test == 0), n_inliers)] = True
+    sample[_sample_rows(rng, np.flatnonzero(y_test == 1), n_outliers)] = True
+    train_labels = set(train["label"].astype(str))
+    test_rows = pd.DataFrame({
+        "label": test["label"].astype(str).to_numpy(),
+        "attack_category": test["attack_category"].astype(str).to_numpy(),
+        "test_only": ~test["label"].astype(str).isin(train_labels).to_numpy(),
+        f"sample_{n_inliers}_{n_outliers}": sample,
+        "whole_file": np.ones(len(test), dtype=bool),
+    })  # fmt: skip
+    return TabularSplits(
+        protocol="K1" if len(fit_rows) == len(normal) - len(val_normal) else f"K1_fit{len(fit_rows)}",
+        X_train=encoder.transform(train.iloc[fit_rows]),
+        X_val=encoder.transform(train.iloc[val_rows]), y_val=np.r_[np.zeros(len(val_normal)), np.ones(len(val_attack))],
+        X_test=X_test, y_test=y_test, test_rows=test_rows,
+        subsets=(f"sample_{n_inliers}_{n_outliers}", "whole_file"), encoder=encoder, unseen_in_test=unseen,
+    )  # fmt: skip
+
+
+def kdd_protocol_k2(
+    frame: pd.DataFrame, *, seed: int = 0, val_fraction: float = 0.1, max_train_rows: int | None = None
+) -> TabularSplits:
+    """K2, the DAGMM / ALAD protocol on the 10 % file: ``normal`` traffic (about 20 %) is the outlier class.
+
+    A random 50/50 split (``seed``); fit on the attack rows of the first half
+    (less ``val_fraction`` held out as inlier validation rows for early stopping
+    and label-free thresholds); test on the whole second half.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(frame))
+    first, second = np.sort(order[: len(frame) // 2]), np.sort(order[len(frame) // 2 :])
+    inliers = first[frame["is_attack"].to_numpy()[first] == 1]
+    val_rows = _sample_rows(rng, inliers, int(round(val_fraction * len(inliers))))
+    fit_rows = _cap_rows(rng, np.setdiff1d(inliers, val_rows), max_train_rows)
+    encoder = KDDEncoder().fit(frame.iloc[fit_rows])
+    test = frame.iloc[second]
+    X_test = encoder.transform(test)
+    unseen = dict(encoder.unseen_counts_)
+    test_rows = pd.DataFrame({
+        "label": test["label"].astype(str).to_numpy(),
+        "attack_category": test["attack_category"].astype(str).to_numpy(),
+        "test_only": np.zeros(len(test), dtype=bool),
+        "second_half": np.ones(len(test), dtype=bool),
+    })  # fmt: skip
+    return TabularSplits(
+        protocol="K2", X_train=encoder.transform(frame.iloc[fit_rows]), X_val=encoder.transform(frame.iloc[val_rows]),
+        y_val=np.zeros(len(val_rows)), X_test=X_test,
+        y_test=(test["is_attack"].to_numpy() == 0).astype(int), test_rows=test_rows, subsets=("second_half",),
+        encoder=encoder, unseen_in_test=unseen,
+    )  # fmt: skip
+
+
+TABLE_METRICS = ("precision", "recall", "f1", "f2", "roc_auc", "pr_auc")
+
+# A table rule maps (validation scores, validation labels, test scores of the subset) to a threshold.
+TableRule = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+
+
+def table_rule_val_quantile(q: float = 0.99) -> TableRule:
+    """Label-free: the q quantile of the validation **inliers'** scores (about 1 - q false-alarm rate)."""
+    return lambda val, y_val, test: quantile_threshold(val[y_val == 0], q)  # noqa: ARG005
+
+
+def table_rule_val_best_fbeta(beta: float = 1.0) -> TableRule:
+    """Tuned on the labelled validation split: the threshold of best F-beta there."""
+    return lambda val, y_val, test: best_fbeta_threshold(val, y_val, beta)[0]  # noqa: ARG005
+
+
+def table_rule_fixed(value: float) -> TableRule:
+    """A fixed threshold, for scores that carry their own (a classifier's log-odds, a per-cluster margin)."""
+    return lambda val, y_val, test: float(value)  # noqa: ARG005
+
+
+def table_rule_test_quantile(q: float = 0.8) -> TableRule:
+    """The K2 protocol's own rule (DAGMM, ALAD): flag the top ``1 - q`` of the **test** scores.
+
+    It reads no label but does read the test scores and assumes the test
+    split's outlier share is known; it is kept only to compare with the
+    papers that use it, never as this project's choice.
+    """
+    rule = lambda val, y_val, test: quantile_threshold(test, q)  # noqa: ARG005, E731
+    rule.reads_test = True
+    return rule
+
+
+def rule_kind(rule) -> str:
+    """``protocol`` for a threshold rule that reads the test split (``rule.reads_test``), else ``ours``."""
+    return "protocol" if getattr(rule, "reads_test", False) else "ours"
+
+
+def evaluate_table(
+    make_detector: Callable[[int | None], object],
+    splits: TabularSplits,
+    rules: Mapping[str, TableRule],
+    *,
+    seeds: Sequence[int | None] = (None,),
+    dataset: str = "kddcup99",
+    model: str,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit ``make_detector(seed)`` on the training inliers once per seed, score validation and test
+    rows, and report every rule on every test subset (``protocol = "<protocol>_<subset>"``).
+
+    Returns ``(table, test_scores)``; ``table`` carries a ``threshold`` column,
+    ``test_scores`` one column per seed.
+    """
+    if not seeds:
+        raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
+    rows, all_scores = [], {}
+    val_inliers = splits.X_val[splits.y_val == 0]
+    for seed in tqdm(seeds, desc=model, disable=not progress or len(seeds) < 2, leave=False):
+        detector = make_detector(seed)
+        start = time.perf_counter()
+        detector.fit(splits.X_train, val_inliers)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        test_scores = np.asarray(detector.score_samples(splits.X_test), dtype=float)
+        score_seconds = time.perf_counter() - start
+        val_scores = np.asarray(detector.score_samples(splits.X_val), dtype=float)
+        failed = not (np.isfinite(test_scores).all() and np.isfinite(val_scores).all())
+        if failed:  # a diverged fit: its metrics are NaN (never 0), and it says so
+            warnings.warn(f"{model} seed {seed}: non-finite scores (the fit diverged); its metrics are NaN.",
+                          stacklevel=2)  # fmt: skip
+        for subset in splits.subsets:
+            mask = splits.test_rows[subset].to_numpy()
+            keys = {"dataset": dataset, "model": model, "protocol": f"{splits.protocol}_{subset}", "seed": seed}
+            for rule_name, rule in rules.items():
+                if failed:
+                    threshold, report = np.nan, dict.fromkeys(TABLE_METRICS, np.nan)
+                else:
+                    threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
+                    report = detection_report(splits.y_test[mask], test_scores[mask], threshold)
+                    report = {k: report[k] for k in TABLE_METRICS}  # event-wise metrics: rows are not a series
+                rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=rule_kind(rule),
+                                    **keys)  # fmt: skip
+            rows += result_rows({"fit_seconds": fit_seconds, "score_seconds": score_seconds}, **keys)
+        all_scores["deterministic" if seed is None else seed] = test_scores
+    return pd.DataFrame(rows), pd.DataFrame(all_scores)
+
+
+def hold_out_labelled(splits: TabularSplits, n: int, seed: int = 0) -> tuple[TabularSplits, np.ndarray]:
+    """Take ``n`` labelled outliers out of the validation split, for a semi-supervised detector to learn
+    from; returns the splits without them (thresholds never see them) and their encoded rows."""
+    outliers = np.flatnonzero(splits.y_val == 1)
+    if not 0 < n <= len(outliers):
+        raise InputError(f"n must lie in 1..{len(outliers)} (the validation outliers), got {n}.")
+    taken = _sample_rows(np.random.default_rng(seed), outliers, n)
+    keep = np.setdiff1d(np.arange(len(splits.y_val)), taken)
+    return replace(splits, X_val=splits.X_val[keep], y_val=splits.y_val[keep]), splits.X_val[taken]
+
+
+def recall_by(flags, labels, test_rows: pd.DataFrame, by: str = "label") -> pd.DataFrame:
+    """Share of the outlier rows (``labels == 1``) of each group (attack type or category) that
+    ``flags`` catches; ``test_only`` marks attack types never seen in training."""
+    flags = np.asarray(flags).astype(bool).ravel()
+    labels = np.asarray(labels).ravel()
+    if not len(flags) == len(labels) == len(test_rows):
+        sizes = f"{len(flags)}, {len(labels)}, {len(test_rows)}"
+        raise InputError(f"flags, labels and test_rows differ in length: {sizes}.")
+    frame = test_rows.assign(flagged=flags)[labels == 1]
+    grouped = frame.groupby(by, observed=True)
+    out = pd.DataFrame({"rows": grouped.size(), "recall": grouped["flagged"].mean()})
+    if by == "label":
+        out["attack_category"] = grouped["attack_category"].first()
+        out["test_only"] = grouped["test_only"].first()
+    return out.sort_values("recall")

@@ -1,0 +1,47 @@
+"""Score tables and what is made from them, one module per concern:
+
+- ``tables``: the tidy schema (with ``kind``), atomic writes with provenance, summaries, quotes for prose;
+- ``provenance``: git sha, hardware and TensorFlow settings, package versions, run configuration;
+- ``summaries``: ranked summaries across notebooks (``SUMMARIES``), the Pareto front;
+- ``readme``: README.md's short table and RESULTS.md (``python -m anomalylab.reporting``).
+
+Everything is importable from ``anomalylab.reporting`` directly.
+"""
+
+from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS, result_rows
+from anomalylab.reporting.provenance import PROVENANCE_PACKAGES, SOURCE_PATHS, git_sha, hardware, provenance
+from anomalylab.reporting.readme import (
+    README_END,
+    README_START,
+    RESULTS_FILE,
+    headline_rows,
+    readme_markdown,
+    results_markdown,
+    update_readme,
+)
+from anomalylab.reporting.summaries import (
+    SUMMARIES,
+    SummarySpec,
+    pareto_front,
+    stats_text,
+    summary_stats,
+    summary_table,
+)
+from anomalylab.reporting.tables import (
+    check_table,
+    mean_std,
+    metric_stats,
+    metric_text,
+    read_tables,
+    summarize,
+    write_table,
+    write_text_atomic,
+)
+
+__all__ = [
+    "KINDS", "PROTOCOL_RULES", "PROVENANCE_PACKAGES", "README_END", "README_START", "RESULTS_FILE", "SOURCE_PATHS",
+    "SUMMARIES", "TABLE_COLUMNS", "SummarySpec", "check_table", "git_sha", "hardware", "headline_rows", "mean_std",
+    "metric_stats", "metric_text", "pareto_front", "provenance", "read_tables", "readme_markdown", "result_rows",
+    "results_markdown", "stats_text", "summarize", "summary_stats", "summary_table", "update_readme", "write_table",
+    "write_text_atomic",
+]  # fmt: skip

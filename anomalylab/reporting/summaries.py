@@ -1,0 +1,215 @@
+"""Ranked summaries across the notebooks' tables: ``ours`` rows ranked, ``protocol`` and ``published`` rows in
+their own blocks; the Pareto front of quality against cost."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from anomalylab.errors import InputError
+from anomalylab.evaluation import PROTOCOL_RULES
+from anomalylab.reporting.tables import check_table, mean_std
+
+
+@dataclass(frozen=True)
+class SummarySpec:
+    """Which rows of which score tables make one ranked summary (one dataset and protocol).
+
+    ``protocol`` and ``published`` are regular expressions on the ``protocol``
+    column: the first picks our rows (kind ``ours``, under ``rules``) and the
+    ``protocol`` rows that compare with papers, the second the seed projects' and
+    literature's ``published`` rows. Only ``ours`` rows are ranked, by
+    ``metrics[0]`` (higher is better); a model with randomness run over fewer
+    than ``min_runs`` seeds is shown but not ranked. ``protocol`` and
+    ``published`` rows come after them, each in its own block.
+    """
+
+    key: str
+    title: str
+    tables: tuple[str, ...]
+    protocol: str
+    rules: tuple[str, ...]
+    metrics: tuple[str, ...]
+    published: str | None = None
+    by_series: bool = False
+    note: str = ""
+    min_runs: int = 3
+
+
+SUMMARIES = (
+    SummarySpec(
+        "mixtiles", "Mixtiles hourly traffic: 888 test hours, 22 expert anomalies",
+        ("02_mixtiles", "03_mixtiles_attention"), r"^chronological 65/14/21",
+        ("val_mean_3sd", "trainval_best_f2", "relative_0.40", "company_flags"),
+        ("f2", "precision", "recall", "pr_auc", "roc_auc"), published=r"^seed study",
+        note="val_mean_3sd: label-free, mean + 3 std of the validation scores; trainval_best_f2: threshold of best F2 "
+             "on the training + validation hours; relative_0.40: the seed's fixed rule (flag when the forecast is off "
+             "by more than 40 %). `deepant_selected` is the forecaster variant and rule chosen by rolling-origin folds "
+             "on the training + validation hours (notebook 02).",
+    ),
+    SummarySpec(
+        "nab_eval", "NAB v1.1, evaluation half (31 of 58 series): threshold fixed on the development half",
+        ("02_nab", "03_nab_attention"), r"^nab_v1\.1_eval_half$", ("nab_dev_optimised",),
+        ("nab_standard", "nab_low_fp", "nab_low_fn"),
+        note="nab_dev_optimised: the corpus threshold that maximises the score of the development half "
+             "(`anomalylab/nab_split.csv`, 27 series), applied to the evaluation half. Every choice of ours on NAB "
+             "(score rescaling, its window, the threshold) is made on the development half.",
+    ),
+    SummarySpec(
+        "nab", "NAB v1.1, all 58 series: beside NAB's scoreboard", ("02_nab", "03_nab_attention"), r"^nab_v1\.1$",
+        ("nab_dev_optimised",), ("nab_standard", "nab_low_fp", "nab_low_fn"), published=r"scoreboard",
+        note="Our rows use the development half's threshold (27 of these series were used to set it); the protocol "
+             "rows use NAB's corpus-optimised threshold, as every scoreboard entry does.",
+    ),
+    SummarySpec(
+        "spike", "Synthetic spike series: the spikes in the test part (labels from notebook 01's rolling-median rule)",
+        ("02_spike_series",), r"^chronological 80/20", ("train_mean_3sd",), ("f1", "precision", "recall"),
+        published=r"^seed:",
+    ),
+    SummarySpec(
+        "kdd_k1_whole", "KDD Cup 99, protocol K1: the whole `corrected` file (311,029 rows, 80 % attacks)",
+        ("04_kdd_k1", "05_comparison"), r"^K1(?:_fit\d+)?_whole_file$", ("val_q95", "per_cluster_q95"),
+        ("pr_auc", "roc_auc", "precision", "recall"),
+        note="K1 fits on all 77,823 normal rows of the 10 % file (notebook 04); K1_fit30000 on a seeded 30,000 of "
+             "them (notebook 05). Thresholds: 95th percentile of the validation inliers' scores, globally or per "
+             "cluster.",
+    ),
+    SummarySpec(
+        "kdd_k1_sample", "KDD Cup 99, protocol K1: the seed's sample of 8,000 normal and 2,000 attack rows",
+        ("04_kdd_k1", "05_comparison"), r"^K1(?:_fit\d+)?_sample_8000_2000$",
+        ("val_q95", "per_cluster_q95", "val_best_f1"), ("f1", "precision", "recall", "roc_auc"),
+        published=r"^ffl_published",
+        note="val_best_f1: best F1 on the labelled validation split (attacks of the training file only).",
+    ),
+    SummarySpec(
+        "kdd_k2", "KDD Cup 99, protocol K2 (DAGMM / ALAD): normal traffic is the outlier class",
+        ("04_kdd_k2",), r"^K2_second_half$", ("val_q99",),
+        ("f1", "precision", "recall", "roc_auc"), published=r"^published",
+        note="val_q99 is ours (99th percentile of validation inliers). The protocol's own rule, test_q80 (flag the top "
+             "20 % of test scores), reads the test scores: its rows are shown apart, to compare with the papers.",
+    ),
+    SummarySpec(
+        "sequence", "Windows of real series (24 steps): sequence autoencoders vs forecast error and Isolation Forest",
+        ("04_sequence_models",), r"^chronological split", ("val_mean_3sd",), ("pr_auc", "roc_auc", "event_f1"),
+        by_series=True,
+    ),
+)
+
+
+def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
+    """Numeric summary of one spec: per (series, model, threshold rule, protocol, kind) the number of
+    runs and the mean and std of every metric over seeds, ``fit_seconds`` beside, ranked by
+    ``spec.metrics[0]`` (within each series when ``by_series``).
+
+    ``source`` is ``ours`` (ranked; ``rank`` NaN for a seeded model with fewer than ``spec.min_runs``
+    runs), ``protocol`` (a rule that reads the test split; ``reason`` says which) or ``published``; the
+    blocks come in that order.
+    """
+    rows = check_table(tables[tables["table"].isin(spec.tables)] if "table" in tables else tables)
+    rows = rows.assign(series=rows["series"].astype(object).fillna("").astype(str),
+                       threshold_rule=rows["threshold_rule"].astype(object).fillna("").astype(str))
+    if not spec.by_series:
+        rows = rows[rows["series"] == ""]
+    keys = ["series", "model", "threshold_rule", "protocol"]
+    # a later notebook may copy an earlier one's rows (03 shows 02's DeepAnT): count each run once
+    rows = rows.drop_duplicates([*keys, "kind", "seed", "metric"])
+    in_protocol = rows["protocol"].str.contains(spec.protocol, regex=True)
+    masks = {
+        "ours": in_protocol & (rows["kind"] == "ours") & rows["threshold_rule"].isin(spec.rules),
+        "protocol": in_protocol & (rows["kind"] == "protocol"),
+        "published": (rows["kind"] == "published")
+        & (rows["protocol"].str.contains(spec.published, regex=True) if spec.published else False),
+    }
+    parts = []
+    for source, mask in masks.items():
+        part = rows[mask]
+        scored = part[part["metric"].isin(spec.metrics)]
+        if scored.empty:
+            continue
+        stats = scored.groupby([*keys, "metric"], sort=False)["value"].agg(["mean", "std", "count"]).unstack("metric")
+        stats.columns = [f"{metric}_{stat}" if stat != "count" else f"n_{metric}" for stat, metric in stats.columns]
+        stats = stats.reset_index()
+        firsts = [f"n_{m}" for m in spec.metrics if f"n_{m}" in stats]
+        stats["runs"] = stats[firsts].max(axis=1).astype(int)
+        stats = stats.drop(columns=[c for c in stats if c.startswith("n_")])
+        seeded = scored.groupby(keys, sort=False)["seed"].apply(lambda s: s.notna().any())
+        stats["seeded"] = [bool(seeded.get(tuple(k), False)) for k in stats[keys].itertuples(index=False)]
+        fit = rows[in_protocol & (rows["metric"] == "fit_seconds")].groupby(["series", "model", "protocol"])["value"]
+        fit = fit.mean()
+        stats["fit_seconds"] = [fit.get((s, m, p), np.nan) for s, m, p in
+                                zip(stats["series"], stats["model"], stats["protocol"])]
+        stats["source"] = source
+        stats["reason"] = [PROTOCOL_RULES.get(r, "reads the test split") if source == "protocol" else ""
+                           for r in stats["threshold_rule"]]
+        parts.append(stats)
+    if not parts or all(p["source"].iloc[0] != "ours" for p in parts):
+        raise InputError(f"no 'ours' rows for summary {spec.key!r} in tables {spec.tables}; run their notebooks first.")
+    out = pd.concat(parts, ignore_index=True)
+    rank_col = f"{spec.metrics[0]}_mean"
+    if rank_col not in out:
+        out[rank_col] = np.nan
+    out["_block"] = out["source"].map({"ours": 0, "protocol": 1, "published": 2})
+    out["_unranked"] = (out["source"] == "ours") & out["seeded"] & (out["runs"] < spec.min_runs)
+    sort = (["series"] if spec.by_series else []) + ["_block", "_unranked", rank_col]
+    out = out.sort_values(sort, ascending=[True] * (len(sort) - 1) + [False], na_position="last")
+    ranked = (out["source"] == "ours") & ~out["_unranked"]
+    out["rank"] = np.nan
+    out.loc[ranked, "rank"] = out[ranked].groupby(["series"] if spec.by_series else ["_block"]).cumcount() + 1
+    # a label for figures: model and rule, and the protocol when our rows come from more than one
+    protocols = out.loc[out["source"] == "ours", "protocol"].unique()
+    common = len(os.path.commonprefix([p[::-1] for p in protocols])) if len(protocols) > 1 else 0
+    short = {p: p[: len(p) - common].rstrip("_ ") for p in protocols}  # "K1_fit30000_whole_file" -> "K1_fit30000"
+    out["label"] = [f"{m} · {r}" + (f" [{short[p]}]" if len(protocols) > 1 and p in short else "") if r else m
+                    for m, r, p in zip(out["model"], out["threshold_rule"], out["protocol"])]
+    return out.drop(columns=["_block", "_unranked"]).reset_index(drop=True)
+
+
+def summary_table(tables: pd.DataFrame, spec: SummarySpec, decimals: int = 3, stats=None) -> pd.DataFrame:
+    """:func:`summary_stats` for reading: ``mean ± std`` strings, the kind of every row, and for
+    ``protocol`` rows the reason they are not ours (``stats``: that summary, if already computed)."""
+    stats = summary_stats(tables, spec) if stats is None else stats
+    unranked = (stats["source"] == "ours") & stats["rank"].isna()
+    out = pd.DataFrame({
+        "rank": stats["rank"].map(lambda r: "" if np.isnan(r) else str(int(r))),
+        "model": stats["model"], "threshold rule": stats["threshold_rule"], "kind": stats["source"],
+        "protocol": np.where(stats["source"] == "protocol", stats["reason"], stats["protocol"]),
+        "runs": stats["runs"].astype(str) + np.where(unranked, f" (< {spec.min_runs} seeds: not ranked)", ""),
+    })  # fmt: skip
+    ours = stats["source"] == "ours"
+    if stats.loc[ours, "protocol"].nunique() == 1:  # one protocol: say it once, in the title
+        out.loc[ours, "protocol"] = ""
+    if spec.by_series:
+        out.insert(0, "series", stats["series"].str.split("/").str[-1])
+    for metric in spec.metrics:
+        mean, std = stats.get(f"{metric}_mean"), stats.get(f"{metric}_std")
+        if mean is None:
+            continue
+        std = std if std is not None else [np.nan] * len(mean)
+        out[metric] = [mean_std(m, s, n, decimals, missing="") for m, s, n in zip(mean, std, stats["runs"])]
+    out["fit s"] = stats["fit_seconds"].map(lambda v: "" if np.isnan(v) else f"{v:.1f}")
+    return out
+
+
+def stats_text(stats: pd.DataFrame, metric: str, decimals: int = 3) -> pd.Series:
+    """``"mean ± std"`` of ``metric`` for every row of a :func:`summary_stats` frame (the mean alone for one run),
+    for prose generated from the summaries."""
+    std = stats.get(f"{metric}_std", pd.Series(np.nan, index=stats.index))
+    return pd.Series([mean_std(m, s, n, decimals) for m, s, n in zip(stats[f"{metric}_mean"], std, stats["runs"])],
+                     index=stats.index)  # fmt: skip
+
+
+def pareto_front(cost, quality) -> np.ndarray:
+    """Mask of the points no other point beats: none is at most as costly and at least as good, and
+    strictly better in one of the two (lower ``cost``, higher ``quality``; NaN points are never on it)."""
+    cost, quality = np.asarray(cost, dtype=float), np.asarray(quality, dtype=float)
+    if cost.shape != quality.shape:
+        raise InputError(f"cost and quality differ in shape: {cost.shape} vs {quality.shape}.")
+    valid = np.isfinite(cost) & np.isfinite(quality)
+    front = valid.copy()
+    for i in np.flatnonzero(valid):
+        others = valid & (cost <= cost[i]) & (quality >= quality[i]) & ((cost < cost[i]) | (quality > quality[i]))
+        front[i] = not others.any()
+    return front

@@ -1,0 +1,144 @@
+"""Score tables: one tidy schema, atomic writes, readable summaries and quotes of a table's numbers.
+
+A table is long: one row per measurement with at least
+``dataset, protocol, series, model, seed, threshold_rule, kind, metric, value``.
+:func:`write_table` writes ``<tables_dir>/<name>.csv`` (full precision), a
+Markdown twin ``<name>.md`` (mean +/- std over seeds, rounded, with the
+provenance in its header) and ``<name>.provenance.json`` (git sha, hardware, package
+versions, run configuration). Every file is written to a temporary name and
+moved into place, so an interrupted run leaves no half-written table.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anomalylab import paths
+from anomalylab.errors import InputError
+from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS
+from anomalylab.metrics import METRICS
+from anomalylab.paths import atomic_path
+from anomalylab.reporting.provenance import provenance
+
+
+def check_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Refuse a table that does not follow the tidy schema; return it with ordered columns."""
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"a score table must be a pandas DataFrame, got {type(table).__name__}.")
+    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"score table lacks column(s) {missing}; every table needs {TABLE_COLUMNS} "
+            "(build rows with anomalylab.reporting.result_rows)."
+        )
+    unknown = sorted(set(table["metric"]) - set(METRICS))
+    if unknown:
+        raise InputError(f"unknown metric name(s) {unknown}; the fixed names are {list(METRICS)}.")
+    if not pd.api.types.is_numeric_dtype(table["value"]):
+        raise InputError("the value column must be numeric (a failed run is NaN, never a string or 0).")
+    bad_kind = sorted(set(table["kind"].astype(str)) - set(KINDS))
+    if bad_kind:
+        raise InputError(f"unknown kind(s) {bad_kind}; every row is one of {KINDS}.")
+    reads_test = (table["kind"] == "ours") & table["threshold_rule"].isin(list(PROTOCOL_RULES))
+    if reads_test.any():
+        rules = sorted(set(table.loc[reads_test, "threshold_rule"]))
+        raise InputError(f"rows under {rules} read the test split and cannot be kind 'ours'; mark them 'protocol'.")
+    extra = [c for c in table.columns if c not in TABLE_COLUMNS]
+    return table[TABLE_COLUMNS + extra]
+
+
+def mean_std(mean: float, std: float, count: int, decimals: int = 3, missing: str = "NaN") -> str:
+    """``"mean ± std"`` over ``count`` runs, or the mean alone for one run; ``missing`` for a NaN mean."""
+    if np.isnan(mean):
+        return missing
+    if count > 1 and not np.isnan(std):
+        return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+    return f"{mean:.{decimals}f}"
+
+
+def summarize(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """Mean +/- std over seeds, pivoted: one row per (dataset, protocol, series, model,
+    threshold rule), one column per metric, as strings for reading."""
+    table = check_table(table)
+    keys = ["dataset", "protocol", "series", "model", "threshold_rule", "kind"]
+    grouped = table.groupby([*keys, "metric"], dropna=False, sort=False)["value"]
+    stats = grouped.agg(["mean", "std", "count"]).reset_index()
+
+    stats["cell"] = [mean_std(m, s, n, decimals) for m, s, n in zip(stats["mean"], stats["std"], stats["count"])]
+    wide = stats.pivot(index=keys, columns="metric", values="cell")
+    order = [m for m in METRICS if m in wide.columns]
+    return wide[order].reset_index()
+
+
+def metric_stats(table: pd.DataFrame, metric: str, **filters) -> dict:
+    """Mean, std and count of ``metric`` over the rows of ``table`` that match ``filters`` (column=value;
+    ``series=""`` matches empty series). Refuses an empty selection, so prose built on it cannot quote a
+    number that is not in the table."""
+    rows = table[table["metric"] == metric]
+    for column, value in filters.items():
+        if column not in rows:
+            raise InputError(f"the table has no column {column!r}.")
+        values = rows[column].astype(object).fillna("") if value == "" else rows[column]
+        rows = rows[values == value]
+    if rows.empty:
+        raise InputError(f"no {metric!r} rows match {filters}.")
+    values = rows["value"].astype(float)
+    return {"mean": float(values.mean()), "std": float(values.std()), "count": int(values.count())}
+
+
+def metric_text(table: pd.DataFrame, metric: str, decimals: int = 3, **filters) -> str:
+    """``"mean ± std"`` (or the value of one run) of ``metric`` over the matching rows: for sentences that
+    quote the table (see :func:`metric_stats`)."""
+    s = metric_stats(table, metric, **filters)
+    return mean_std(s["mean"], s["std"], s["count"], decimals)
+
+
+def write_text_atomic(target: Path, text: str) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text)
+    return Path(target)
+
+
+def write_table(table: pd.DataFrame, name: str, config=None, tables_dir: Path | None = None) -> dict[str, Path]:
+    """Write a tidy score table as CSV + Markdown + provenance JSON, atomically.
+
+    ``name`` is ``NN_name`` (the notebook number first). The folder is
+    ``config.tables_dir`` (``build/quick/...`` in quick mode) unless
+    ``tables_dir`` is given. Returns the written paths.
+    """
+    table = check_table(table)
+    if not name or "/" in name or name.endswith((".csv", ".md")):
+        raise InputError(f"table name must be a bare name like '02_mixtiles_scores', got {name!r}.")
+    if tables_dir is None:
+        tables_dir = config.tables_dir if config is not None else paths.TABLES_DIR
+    tables_dir = Path(tables_dir)
+    prov = provenance(config)
+    out = {
+        "csv": tables_dir / f"{name}.csv",
+        "md": tables_dir / f"{name}.md",
+        "provenance": tables_dir / f"{name}.provenance.json",
+    }
+    with atomic_path(out["csv"]) as tmp:
+        table.to_csv(tmp, index=False)
+    summary = summarize(table)
+    header = (
+        f"<!-- written by anomalylab.reporting.write_table; git {prov['git_sha']}; "
+        f"full precision in {name}.csv, provenance in {name}.provenance.json -->\n\n"
+        f"# {name}\n\nMean ± std over seeds where there are several.\n\n"
+    )
+    write_text_atomic(out["md"], header + summary.to_markdown(index=False) + "\n")
+    write_text_atomic(out["provenance"], json.dumps(prov, indent=2, default=str) + "\n")
+    return out
+
+
+def read_tables(tables_dir: Path | None = None, pattern: str = "*.csv") -> pd.DataFrame:
+    """Every tidy table in ``tables_dir`` stacked into one frame, with a ``table`` column."""
+    tables_dir = Path(tables_dir) if tables_dir is not None else paths.TABLES_DIR
+    frames = [check_table(pd.read_csv(p)).assign(table=p.stem) for p in sorted(tables_dir.glob(pattern))]
+    if not frames:
+        raise InputError(f"no score tables match {pattern!r} in {tables_dir}; run the notebooks first.")
+    return pd.concat(frames, ignore_index=True)
