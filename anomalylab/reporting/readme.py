@@ -42,7 +42,7 @@ def results_markdown(tables: pd.DataFrame, specs=SUMMARIES) -> str:
 def headline_rows(stats: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
     """One ``ours`` row per model (and series): the model's row under the first of ``spec.rules`` it has.
 
-    The rule order is fixed in advance (label-free first), so the row shown never depends on test results;
+    The rule order is fixed in advance (``spec.rules``), so the row shown never depends on test results;
     a seeded model run over too few seeds is left out.
     """
     ours = stats[(stats["source"] == "ours") & stats["rank"].notna()]
@@ -66,7 +66,8 @@ def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "na
         metric = spec.metrics[0]
         best = headline_rows(stats, spec).head(top)
         for i, (_, row) in enumerate(best.iterrows()):
-            cell = mean_std(row[f"{metric}_mean"], row.get(f"{metric}_std", np.nan), row["runs"])
+            decimals = 1 if metric.startswith("nab_") else 3
+            cell = mean_std(row[f"{metric}_mean"], row.get(f"{metric}_std", np.nan), row["runs"], decimals)
             name = spec.title.split(":")[0] if i == 0 else ""
             lines.append(f"| {name} | {i + 1} | {row['model']} | {row['threshold_rule']} | {metric} | "
                          f"{cell} ({row['runs']}) |")  # fmt: skip

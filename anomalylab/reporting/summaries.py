@@ -43,7 +43,7 @@ SUMMARIES = (
     SummarySpec(
         "mixtiles", "Mixtiles hourly traffic: 888 test hours, 22 expert anomalies",
         ("02_mixtiles", "03_mixtiles_attention"), r"^chronological 65/14/21",
-        ("val_mean_3sd", "trainval_best_f2", "relative_0.40", "company_flags"),
+        ("relative_0.40", "val_mean_3sd", "trainval_best_f2", "company_flags"),
         ("f2", "precision", "recall", "pr_auc", "roc_auc"), published=r"^seed study",
         note="val_mean_3sd: label-free, mean + 3 std of the validation scores; trainval_best_f2: threshold of best F2 "
              "on the training + validation hours; relative_0.40: the seed's fixed rule (flag when the forecast is off "
