@@ -225,3 +225,41 @@ def test_git_sha_is_dirty_for_changed_code_but_not_for_new_notebook_outputs(tmp_
     (tmp_path / "anomalylab" / "m.py").write_text("x = 2\n")
     assert reporting.git_sha(tmp_path) == f"{clean}-dirty"  # changed package
     assert reporting.git_sha(tmp_path / "no-such-dir") == "unknown"
+
+
+def test_summary_bars_grey_out_protocol_rows_and_the_pareto_front_holds_ranked_ours_rows_only():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from anomalylab import plotting
+
+    spec = reporting.SummarySpec("k", "title", ("01_first", "02_copy"), r"^ours$", ("r",), ("f1",),
+                                 published=r"^seed paper", min_runs=2)  # fmt: skip
+    stats = reporting.summary_stats(_summary_rows(), spec)
+    fig, ax = plt.subplots()
+    plotting.plot_summary_bars(ax, stats, "f1")
+    from matplotlib.container import BarContainer
+
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    colours = {c.get_label(): tuple(np.round(c.patches[0].get_facecolor(), 3)) for c in bars}
+    labels = [c.get_label() for c in bars]
+    assert labels == ["ours (ranked)", "ours, too few seeds (not ranked)",
+                      "protocol: reads the test split (not ranked)", "published (own protocol)"]  # fmt: skip
+    assert colours["ours (ranked)"] != colours["protocol: reads the test split (not ranked)"]
+    assert colours["ours, too few seeds (not ranked)"][3] < 1  # paler than the ranked rows
+    fig, ax = plt.subplots()
+    plotting.plot_quality_cost(ax, stats, "f1")
+    plotted = {t.get_text() for t in ax.texts}
+    assert plotted <= {"alpha · r", "beta · r"} and "alpha · r" in plotted  # gamma (one seed) and protocol: not on it
+    plt.close("all")
+
+
+def test_metric_text_quotes_the_table_and_refuses_an_empty_selection():
+    table = _summary_rows()
+    first = table[table["table"] == "01_first"]
+    assert reporting.metric_text(first, "f1", model="alpha", threshold_rule="r") == "0.850 ± 0.071"
+    assert reporting.metric_text(table, "f1", model="paper") == "0.990"
+    with pytest.raises(InputError, match="no 'f1' rows"):
+        reporting.metric_text(table, "f1", model="nobody")
