@@ -1,9 +1,8 @@
 """anomalylab: helpers for reproducible deep-learning anomaly detection.
 
-The package is layered (the project's design notes, ``DESIGN.md`` in the repository's shared folder, and the
-README's "The package" table): ``paths`` and ``errors`` first, then ``config``, ``datasets``,
-``preprocessing``, ``models``, ``thresholds``, ``metrics``, ``evaluation``, ``reporting`` and ``plotting``.
-A module imports only modules listed before it.
+The package is layered (``docs/package.md`` in the repository says what each module holds): ``paths`` and
+``errors`` first, then ``config``, ``datasets``, ``preprocessing``, ``models``, ``thresholds``, ``metrics``,
+``evaluation``, ``reporting`` and ``plotting``. A module imports only modules listed before it.
 """
 
 import os
