@@ -111,6 +111,7 @@ def test_summary_ranks_our_rows_only_counts_each_run_once_and_keeps_protocol_and
     assert list(stats["label"]) == ["alpha · r", "beta · r", "gamma · r", "alpha · test_q80 (protocol)",
                                     "paper · test_tuned"]  # fmt: skip
     assert "reads the test scores" in stats.loc[3, "reason"]
+    assert stats.loc[3, "fit_seconds"] == pytest.approx(10.5)  # the same runs' fit time, shown beside every block
     table = reporting.summary_table(_summary_rows(), spec)
     assert table.loc[0, "f1"] == "0.850 ± 0.071" and table.loc[4, "protocol"] == "seed paper, other split"
     assert list(table["kind"]) == ["ours", "ours", "ours", "protocol", "published"]

@@ -137,9 +137,12 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
         stats = stats.drop(columns=[c for c in stats if c.startswith("n_")])
         seeded = scored.groupby(keys, sort=False)["seed"].apply(lambda s: s.notna().any())
         stats["seeded"] = [bool(seeded.get(tuple(k), False)) for k in stats[keys].itertuples(index=False)]
-        fit = rows[in_protocol & (rows["metric"] == "fit_seconds")].groupby(["series", "model", "protocol"])["value"]
-        fit = fit.mean()
-        stats["fit_seconds"] = [fit.get((s, m, p), np.nan) for s, m, p in
+        # fit time of the same run: under the row's own protocol, else under any (NAB's halves are scored from the
+        # runs whose fit rows carry the whole corpus's protocol)
+        fits = rows[rows["metric"] == "fit_seconds"]
+        exact = fits.groupby(["series", "model", "protocol"])["value"].mean()
+        any_protocol = fits.groupby(["series", "model"])["value"].mean()
+        stats["fit_seconds"] = [exact.get((s, m, p), any_protocol.get((s, m), np.nan)) for s, m, p in
                                 zip(stats["series"], stats["model"], stats["protocol"])]
         stats["source"] = source
         stats["reason"] = [PROTOCOL_RULES.get(r, "reads the test split") if source == "protocol" else ""
