@@ -52,6 +52,9 @@ def test_write_table_writes_csv_md_and_provenance(tmp_path):
     assert "0.600 ± 0.100" in md and "0.400" in md
     prov = json.loads(out["provenance"].read_text())
     assert prov["config"]["quick"] is True and "numpy" in prov["packages"]
+    hw = prov["hardware"]
+    assert 1 <= hw["usable_cores"] <= hw["logical_cores"] and set(hw["isa_flags"]) == {"avx2", "avx512f", "fma"}
+    assert hw["tensorflow_settings"] == config.TF_SETTINGS  # what anomalylab fixed before TensorFlow started
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 

@@ -58,8 +58,9 @@ def git_sha(root: Path | None = None) -> str:
 
 
 def hardware() -> dict:
-    """The machine the numbers came from: CPU model, logical cores, the instruction-set flags that change
-    floating-point kernels (AVX2, AVX-512, FMA), and TensorFlow's thread and oneDNN settings."""
+    """The machine the numbers came from: CPU model, logical cores and those this process may use (``taskset``),
+    the instruction-set flags that change floating-point kernels (AVX2, AVX-512, FMA), and TensorFlow's thread
+    and oneDNN settings."""
     from anomalylab.config import TF_SETTINGS
 
     model, flags = platform.processor() or platform.machine(), set()
@@ -74,6 +75,7 @@ def hardware() -> dict:
         pass
     return {
         "cpu": model, "logical_cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "isa_flags": {f: f in flags for f in ("avx2", "avx512f", "fma")},
         "tensorflow_settings": {k: os.environ.get(k) for k in TF_SETTINGS},
     }  # fmt: skip
