@@ -17,5 +17,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
 os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+# The same holds for the BLAS and OpenMP pools under NumPy and scikit-learn (K-Means, logistic regression): their
+# sums depend on the thread count too. Libraries loaded later read these variables; those already loaded (a
+# notebook imports NumPy first) are limited now through threadpoolctl, and again by config.set_seed.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
+from threadpoolctl import threadpool_limits  # noqa: E402 (after the variables, which it must not pre-empt)
+
+threadpool_limits(limits=1)
 
 __version__ = "0.1.0"

@@ -20,7 +20,8 @@ from anomalylab.errors import InputError
 
 QUICK_ENV = "ANOMALYLAB_QUICK"
 # TensorFlow's numerics settings, fixed by ``anomalylab/__init__.py`` before TensorFlow starts (see there)
-TF_SETTINGS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0"}
+TF_SETTINGS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def quick_from_env() -> bool:
@@ -116,7 +117,9 @@ def set_seed(seed: int) -> None:
     np.random.seed(seed)  # noqa: NPY002 (the legacy global RNG, which other libraries draw from)
     import keras
     import tensorflow as tf
+    from threadpoolctl import threadpool_limits
 
+    threadpool_limits(limits=1)  # BLAS / OpenMP pools loaded since anomalylab was imported
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     threads = (tf.config.threading.get_intra_op_parallelism_threads(),
