@@ -126,6 +126,22 @@ def _nab_parts(run: pd.DataFrame, windows: pd.DataFrame) -> list[tuple]:
     ]
 
 
+def _has_windows(parts: list[tuple]) -> bool:
+    return any(w for _, _, w in parts)
+
+
+def _category_rows(run, windows, profile, metric, threshold, **keys) -> list[dict]:
+    """Per-category rows (``series="<category>/*"``) of ``run`` at one fixed ``threshold``; a category without
+    windows has no NAB score and no row."""
+    rows = []
+    for category, part in run.groupby("category", sort=True):
+        parts = _nab_parts(part, windows)
+        if _has_windows(parts):
+            one = nab_score(parts, profile, threshold=threshold)
+            rows += result_rows({metric: one["score"]}, series=f"{category}/*", threshold=threshold, **keys)
+    return rows
+
+
 def nab_rows(
     run: pd.DataFrame, windows: pd.DataFrame, *, model: str, seed: int | None = None, split: pd.Series | None = None
 ) -> list[dict]:
@@ -147,20 +163,14 @@ def nab_rows(
         if half_of.isna().any():
             raise InputError(f"series without a half in split: {sorted(set(run['series'][half_of.isna()]))[:3]}.")
         halves = {h: run[half_of == h] for h in ("dev", "eval")}
-        if not all(len(part) and any(w for _, _, w in _nab_parts(part, windows)) for part in halves.values()):
+        if not all(len(part) and _has_windows(_nab_parts(part, windows)) for part in halves.values()):
             halves = {}  # a half without windows (a small quick-mode corpus): no half rows
+    whole_parts = _nab_parts(run, windows)
     for profile, metric in NAB_PROFILE_METRIC.items():
-        whole = nab_score(_nab_parts(run, windows), profile)
-        rows += result_rows({metric: whole["score"]}, series="", protocol="nab_v1.1",
-                            threshold_rule="nab_corpus_optimised", threshold=whole["threshold"], **keys)  # fmt: skip
-        for category, part in run.groupby("category", sort=True):
-            parts = _nab_parts(part, windows)
-            if not any(w for _, _, w in parts):
-                continue  # a category without windows has no NAB score
-            one = nab_score(parts, profile, threshold=whole["threshold"])
-            rows += result_rows({metric: one["score"]}, series=f"{category}/*", protocol="nab_v1.1",
-                                threshold_rule="nab_corpus_optimised", threshold=whole["threshold"],
-                                **keys)  # fmt: skip
+        whole = nab_score(whole_parts, profile)
+        corpus = {"protocol": "nab_v1.1", "threshold_rule": "nab_corpus_optimised", **keys}
+        rows += result_rows({metric: whole["score"]}, series="", threshold=whole["threshold"], **corpus)
+        rows += _category_rows(run, windows, profile, metric, whole["threshold"], **corpus)
         if not halves:
             continue
         dev_threshold = nab_score(_nab_parts(halves["dev"], windows), profile)["threshold"]
@@ -168,17 +178,13 @@ def nab_rows(
         scored = {
             ("nab_v1.1_eval_half", "nab_dev_optimised"): nab_score(eval_parts, profile, threshold=dev_threshold),
             ("nab_v1.1_eval_half", "nab_corpus_optimised"): nab_score(eval_parts, profile),
-            ("nab_v1.1", "nab_dev_optimised"): nab_score(_nab_parts(run, windows), profile, threshold=dev_threshold),
+            ("nab_v1.1", "nab_dev_optimised"): nab_score(whole_parts, profile, threshold=dev_threshold),
         }
         for (protocol, rule), result in scored.items():
             rows += result_rows({metric: result["score"]}, series="", protocol=protocol, threshold_rule=rule,
                                 threshold=result["threshold"], **keys)  # fmt: skip
-        for category, part in halves["eval"].groupby("category", sort=True):
-            parts = _nab_parts(part, windows)
-            if any(w for _, _, w in parts):
-                one = nab_score(parts, profile, threshold=dev_threshold)
-                rows += result_rows({metric: one["score"]}, series=f"{category}/*", protocol="nab_v1.1_eval_half",
-                                    threshold_rule="nab_dev_optimised", threshold=dev_threshold, **keys)  # fmt: skip
+        rows += _category_rows(halves["eval"], windows, profile, metric, dev_threshold, protocol="nab_v1.1_eval_half",
+                               threshold_rule="nab_dev_optimised", **keys)  # fmt: skip
     return rows
 
 
