@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from anomalylab import runner
 from anomalylab.errors import InputError
 from anomalylab.evaluation.tables import TabularSplits
 from anomalylab.metrics import cluster_quality, pr_auc, roc_auc
@@ -35,26 +35,34 @@ def tune_hybrid(
     """
     if not latent_dims or not n_clusters or min(n_clusters) < 2:
         raise InputError("give at least one code size and numbers of clusters of at least 2.")
+    tasks = [runner.Task(f"code size {dim}", _tune_task, {"dim": dim, "n_clusters": list(n_clusters), "seed": seed,
+                         "sample_size": sample_size, "hybrid_params": hybrid_params}) for dim in latent_dims]
+    results = runner.run(tasks, shared={"splits": splits}, desc="code sizes", progress=progress)
+    return pd.DataFrame([row for rows in results for row in rows])
+
+
+def _tune_task(dim: int, n_clusters: list, seed: int, sample_size: int, hybrid_params: dict,
+               splits: TabularSplits) -> list[dict]:
+    """One code size of :func:`tune_hybrid`: one autoencoder, K-Means refitted for every number of clusters."""
     val_inliers = splits.X_val[splits.y_val == 0]
+    start = time.perf_counter()
+    base = HybridKMeansAutoencoder(n_clusters=n_clusters[0], latent_dim=dim, seed=seed, **hybrid_params)
+    base.fit(splits.X_train, val_inliers)
+    ae_seconds = time.perf_counter() - start
+    codes = base.encode(splits.X_train)
     rows = []
-    for dim in tqdm(latent_dims, desc="code sizes", disable=not progress, leave=False):
+    for k in n_clusters:
         start = time.perf_counter()
-        base = HybridKMeansAutoencoder(n_clusters=n_clusters[0], latent_dim=dim, seed=seed, **hybrid_params)
-        base.fit(splits.X_train, val_inliers)
-        ae_seconds = time.perf_counter() - start
-        codes = base.encode(splits.X_train)
-        for k in n_clusters:
-            start = time.perf_counter()
-            model = base if k == n_clusters[0] else base.recluster(splits.X_train, k, val_inliers)
-            val_scores = model.score_samples(splits.X_val)
-            rows.append({
-                "latent_dim": dim, "n_clusters": k,
-                **cluster_quality(codes, model.train_clusters_, sample_size=sample_size, seed=seed),
-                "val_roc_auc": roc_auc(splits.y_val, val_scores), "val_pr_auc": pr_auc(splits.y_val, val_scores),
-                "smallest_cluster_share": np.bincount(model.train_clusters_, minlength=k).min() / len(codes),
-                "autoencoder_seconds": ae_seconds, "kmeans_seconds": time.perf_counter() - start,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
+        model = base if k == n_clusters[0] else base.recluster(splits.X_train, k, val_inliers)
+        val_scores = model.score_samples(splits.X_val)
+        rows.append({
+            "latent_dim": dim, "n_clusters": k,
+            **cluster_quality(codes, model.train_clusters_, sample_size=sample_size, seed=seed),
+            "val_roc_auc": roc_auc(splits.y_val, val_scores), "val_pr_auc": pr_auc(splits.y_val, val_scores),
+            "smallest_cluster_share": np.bincount(model.train_clusters_, minlength=k).min() / len(codes),
+            "autoencoder_seconds": ae_seconds, "kmeans_seconds": time.perf_counter() - start,
+        })  # fmt: skip
+    return rows
 
 
 def hybrid_diagnosis(model: HybridKMeansAutoencoder, X, y, X_ref, q: float = 0.95) -> dict:

@@ -10,13 +10,13 @@ development half alone (``ours``). :func:`export_nab_results` writes NAB's resul
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from anomalylab import runner
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import result_rows
@@ -74,23 +74,52 @@ def nab_run(
     Rows without a score (the detector's first history) score 0. Returns the
     corpus with ``raw_score``, ``anomaly_score`` and ``fit_seconds`` columns.
     """
+    return nab_runs(make_detector, corpus, seeds=(seed,), rescale=rescale, window=window, desc=desc,
+                    progress=progress)[seed]
+
+
+def nab_runs(
+    make_detector: Callable[[int | None], object],
+    corpus: pd.DataFrame,
+    *,
+    seeds: Sequence[int | None] = (None,),
+    rescale: str | None = "rolling",
+    window: int = 6400,
+    desc: str = "NAB",
+    progress: bool = True,
+) -> dict:
+    """:func:`nab_run` for several seeds at once: every (seed, series) is one task on :mod:`anomalylab.runner`,
+    the corpus goes to each worker once. Returns ``{seed: run}``."""
     need = {"series", "category", "timestamp", "value", "in_window"}
     if not need <= set(corpus.columns):
         raise InputError(f"the NAB corpus frame lacks {sorted(need - set(corpus.columns))}.")
     if rescale not in RESCALES:
         raise InputError(f"rescale must be one of {RESCALES}, got {rescale!r}.")
-    out = []
-    groups = list(corpus.groupby("series", sort=False))
-    for _, one in tqdm(groups, desc=desc, disable=not progress, leave=False):
-        values = one.set_index("timestamp")["value"]
-        probation = nab_probationary_length(len(values))
-        detector = make_detector(seed)
-        start = time.perf_counter()
-        detector.fit(values.iloc[:probation])
-        fit_seconds = time.perf_counter() - start
-        raw = score_series(detector, values).to_numpy()
-        out.append(one.assign(raw_score=raw, fit_seconds=fit_seconds))
-    return nab_rescale(pd.concat(out, ignore_index=True), rescale, window)
+    if not seeds:
+        raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
+    names = list(corpus["series"].unique())
+    values = {name: one.set_index("timestamp")["value"] for name, one in corpus.groupby("series", sort=False)}
+    tasks = [runner.Task(f"{desc}: {name} seed {seed}", _series_task,
+                         {"make_detector": make_detector, "seed": seed, "name": name})
+             for seed in seeds for name in names]  # fmt: skip
+    results = iter(runner.run(tasks, shared={"values": values}, desc=desc, progress=progress))
+    groups = dict(list(corpus.groupby("series", sort=False)))
+    runs = {}
+    for seed in seeds:
+        out = [groups[name].assign(**next(results)) for name in names]
+        runs[seed] = nab_rescale(pd.concat(out, ignore_index=True), rescale, window)
+    return runs
+
+
+def _series_task(make_detector, seed, name: str, values: dict) -> dict:
+    """One (seed, series) of :func:`nab_runs`: a fresh detector fitted on the series' probationary rows,
+    its raw score of every row and the fit's seconds."""
+    one = values[name]
+    detector = make_detector(seed)
+    start = time.perf_counter()
+    detector.fit(one.iloc[: nab_probationary_length(len(one))])
+    fit_seconds = time.perf_counter() - start
+    return {"raw_score": score_series(detector, one).to_numpy(), "fit_seconds": fit_seconds}
 
 
 def nab_rescale(run: pd.DataFrame, rescale: str | None = "rolling", window: int = 6400) -> pd.DataFrame:

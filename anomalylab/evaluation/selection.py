@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from anomalylab import runner
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import result_rows
-from anomalylab.evaluation.series import ThresholdRule, evaluate_series
+from anomalylab.evaluation.series import ThresholdRule, evaluate_scores, fit_and_score
 from anomalylab.metrics import point_metrics
 
 
@@ -77,30 +77,39 @@ def select_variant(
     metric = {1.0: "f1", 2.0: "f2"}.get(float(beta))
     if metric is None:
         raise InputError(f"beta must be 1 or 2 (the table's metric names), got {beta}.")
+    tasks = [runner.Task(f"{name} seed {seed} fold {k}", _fold_task, {"make_detector": make, "seed": seed,
+                         "labels": labels, "value": value, "split": split})
+             for name, (make, seeds, _) in variants.items() for seed in seeds for k, labels in enumerate(folds)]
+    results = iter(runner.run(tasks, shared={"frame": dev[[value, split]]}, desc="variants x seeds x folds",
+                              progress=progress))  # fmt: skip
     rows = []
-    for name, (make, seeds, rules) in tqdm(variants.items(), desc="variants", disable=not progress, leave=False):
+    for name, (_, seeds, rules) in variants.items():
         flags = {(rule, seed): [] for rule in rules for seed in seeds}
-        truth = []
-        for labels in folds:
-            used = labels != "unused"
-            fold = dev[used].assign(**{split: labels[used]})
-            table, scores = evaluate_series(make, fold, rules, seeds=seeds, value=value, label=label, split=split,
-                                            dataset=dataset, model=name, progress=False)  # fmt: skip
-            is_block = (fold[split] == "test").to_numpy()
-            truth.append(fold[label].to_numpy()[is_block])
-            thresholds = table.dropna(subset=["threshold"]).drop_duplicates(["seed", "threshold_rule"])
-            for seed in seeds:
-                column = scores["deterministic" if seed is None else seed].to_numpy()[is_block]
+        truth = [dev[label].to_numpy()[labels == "test"] for labels in folds]
+        for seed in seeds:
+            for labels in folds:
+                used = labels != "unused"
+                fold = dev[used].assign(**{split: labels[used]})
+                scores = pd.Series(next(results), index=fold.index)
+                is_block = (fold[split] == "test").to_numpy()
+                table = pd.DataFrame(evaluate_scores(scores, fold, rules, label=label, split=split, dataset=dataset,
+                                                     model=name))
+                thresholds = table.drop_duplicates("threshold_rule").set_index("threshold_rule")["threshold"]
                 for rule in rules:
-                    pick = thresholds["threshold_rule"] == rule
-                    pick &= thresholds["seed"].isna() if seed is None else thresholds["seed"] == seed
-                    flags[(rule, seed)].append(column >= thresholds.loc[pick, "threshold"].item())
+                    flags[(rule, seed)].append(scores.to_numpy()[is_block] >= thresholds[rule])
         y = np.concatenate(truth)
         for (rule, seed), parts in flags.items():
             report = point_metrics(y, np.concatenate(parts))
             rows += result_rows({k: report[k] for k in ("precision", "recall", metric)}, dataset=dataset,
                                 model=name, protocol=protocol, seed=seed, threshold_rule=rule)  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _fold_task(make_detector, seed, frame: pd.DataFrame, labels: np.ndarray, value: str, split: str) -> np.ndarray:
+    """One (variant, seed, fold) of :func:`select_variant`: the fold's scores of its used rows."""
+    used = labels != "unused"
+    return fit_and_score(make_detector, seed, frame[used].assign(**{split: labels[used]}), value=value,
+                         split=split)["scores"]
 
 
 def selected(selection: pd.DataFrame, metric: str = "f2") -> tuple[str, str]:

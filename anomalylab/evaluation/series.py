@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from anomalylab import runner
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import SPLITS, result_rows
 from anomalylab.metrics import detection_report
@@ -129,6 +129,64 @@ def evaluate_scores(
     return rows
 
 
+def fit_and_score(make_detector, seed, frame: pd.DataFrame, *, value: str, split: str) -> dict:
+    """One task of the series protocol: ``make_detector(seed)`` fitted on the training rows (the validation
+    rows, with the history they need, drive early stopping) and its scores of every row (NaN for its history),
+    with the seconds each took."""
+    series = frame[value]
+    detector = make_detector(seed)
+    train, val = fit_inputs(series, frame[split], history_length(detector, series))
+    start = time.perf_counter()
+    detector.fit(train, val)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = score_series(detector, series).to_numpy()
+    return {"scores": scores, "fit_seconds": fit_seconds, "score_seconds": time.perf_counter() - start}
+
+
+def evaluate_series_grid(
+    models: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, ThresholdRule]]],
+    frame: pd.DataFrame,
+    *,
+    value: str = "value",
+    label: str = "is_anomaly",
+    split: str = "split",
+    dataset: str,
+    protocol: str = "",
+    progress: bool = True,
+    desc: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every model over its seeds on one series, as independent tasks on :mod:`anomalylab.runner`.
+
+    ``models`` maps a name to ``(make_detector, seeds, rules)``. Each (model, seed) fits a fresh
+    ``make_detector(seed)`` on the training rows and scores the whole series; each rule then picks its threshold
+    from the non-test rows only. Returns ``(table, scores)``: tidy rows (metrics on the test rows per model, seed
+    and rule, plus ``fit_seconds`` and ``score_seconds``) in the order of ``models`` and seeds, and per model the
+    scores of every row, one column per seed.
+    """
+    _check_frame(frame, value, label, split)
+    for name, (_, seeds, _) in models.items():
+        if not seeds:
+            raise InputError(f"{name}: seeds is empty; pass (None,) for a deterministic detector.")
+    data = frame[[value, split]]
+    tasks = [runner.Task(f"{name} seed {seed}", fit_and_score,
+                         {"make_detector": make, "seed": seed, "value": value, "split": split})
+             for name, (make, seeds, _) in models.items() for seed in seeds]  # fmt: skip
+    results = iter(runner.run(tasks, shared={"frame": data}, desc=desc or dataset, progress=progress))
+    rows, all_scores = [], {}
+    for name, (_, seeds, rules) in models.items():
+        columns = {}
+        for seed in seeds:
+            result = next(results)
+            scores = pd.Series(result["scores"], index=frame.index, name=name)
+            keys = {"dataset": dataset, "model": name, "protocol": protocol, "seed": seed}
+            rows += evaluate_scores(scores, frame, rules, label=label, split=split, **keys)
+            rows += result_rows({k: result[k] for k in ("fit_seconds", "score_seconds")}, **keys)
+            columns["deterministic" if seed is None else seed] = result["scores"]
+        all_scores[name] = pd.DataFrame(columns, index=frame.index)
+    return pd.DataFrame(rows), all_scores
+
+
 def evaluate_series(
     make_detector: Callable[[int | None], object],
     frame: pd.DataFrame,
@@ -143,28 +201,11 @@ def evaluate_series(
     protocol: str = "",
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit ``make_detector(seed)`` once per seed and score it under every rule.
-
-    Returns ``(table, scores)``: the tidy rows (metrics on the test rows per
-    seed and rule, plus ``fit_seconds`` and ``score_seconds``) and the scores
-    of every row, one column per seed.
-    """
-    _check_frame(frame, value, label, split)
+    """One model of :func:`evaluate_series_grid`: ``make_detector(seed)`` fitted once per seed and scored under
+    every rule. Returns ``(table, scores)``, the scores of every row one column per seed."""
     if not seeds:
         raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
-    series = frame[value]
-    rows, all_scores = [], {}
-    for seed in tqdm(seeds, desc=model, disable=not progress or len(seeds) < 2, leave=False):
-        detector = make_detector(seed)
-        train, val = fit_inputs(series, frame[split], history_length(detector, series))
-        start = time.perf_counter()
-        detector.fit(train, val)
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        scores = score_series(detector, series)
-        score_seconds = time.perf_counter() - start
-        keys = {"dataset": dataset, "model": model, "protocol": protocol, "seed": seed}
-        rows += evaluate_scores(scores, frame, rules, label=label, split=split, **keys)
-        rows += result_rows({"fit_seconds": fit_seconds, "score_seconds": score_seconds}, **keys)
-        all_scores["deterministic" if seed is None else seed] = scores.to_numpy()
-    return pd.DataFrame(rows), pd.DataFrame(all_scores, index=frame.index)
+    table, scores = evaluate_series_grid({model: (make_detector, seeds, rules)}, frame, value=value, label=label,
+                                         split=split, dataset=dataset, protocol=protocol, progress=progress,
+                                         desc=model)  # fmt: skip
+    return table, scores[model]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from anomalylab import runner
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import result_rows
 from anomalylab.metrics import detection_report
@@ -184,6 +184,76 @@ def rule_kind(rule) -> str:
     return "protocol" if getattr(rule, "reads_test", False) else "ours"
 
 
+def fit_and_score_table(make_detector, seed, splits: TabularSplits) -> dict:
+    """One task of the tabular protocols: ``make_detector(seed)`` fitted on the training inliers (validation
+    inliers for early stopping), its validation and test scores, and the seconds fit and test scoring took."""
+    detector = make_detector(seed)
+    start = time.perf_counter()
+    detector.fit(splits.X_train, splits.X_val[splits.y_val == 0])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    test_scores = np.asarray(detector.score_samples(splits.X_test), dtype=float)
+    score_seconds = time.perf_counter() - start
+    val_scores = np.asarray(detector.score_samples(splits.X_val), dtype=float)
+    return {"val": val_scores, "test": test_scores, "fit_seconds": fit_seconds, "score_seconds": score_seconds}
+
+
+def evaluate_table_grid(
+    models: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, TableRule]]],
+    splits: TabularSplits,
+    *,
+    dataset: str = "kddcup99",
+    progress: bool = True,
+    desc: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every model over its seeds on one tabular protocol, as independent tasks on :mod:`anomalylab.runner`
+    (the splits go to each worker once).
+
+    ``models`` maps a name to ``(make_detector, seeds, rules)``. Each (model, seed) fits on the training inliers
+    and scores validation and test rows; every rule is reported on every test subset
+    (``protocol = "<protocol>_<subset>"``). Returns ``(table, test_scores)``: tidy rows with a ``threshold`` column
+    in the order of ``models`` and seeds, and per model the test scores, one column per seed.
+    """
+    for name, (_, seeds, _) in models.items():
+        if not seeds:
+            raise InputError(f"{name}: seeds is empty; pass (None,) for a deterministic detector.")
+    tasks = [runner.Task(f"{name} seed {seed}", fit_and_score_table, {"make_detector": make, "seed": seed})
+             for name, (make, seeds, _) in models.items() for seed in seeds]  # fmt: skip
+    results = iter(runner.run(tasks, shared={"splits": splits}, desc=desc or splits.protocol, progress=progress))
+    rows, all_scores = [], {}
+    for name, (_, seeds, rules) in models.items():
+        columns = {}
+        for seed in seeds:
+            result = next(results)
+            rows += _table_rows(result, splits, rules, dataset=dataset, model=name, seed=seed)
+            columns["deterministic" if seed is None else seed] = result["test"]
+        all_scores[name] = pd.DataFrame(columns)
+    return pd.DataFrame(rows), all_scores
+
+
+def _table_rows(result: dict, splits: TabularSplits, rules: Mapping[str, TableRule], **keys) -> list[dict]:
+    val_scores, test_scores = result["val"], result["test"]
+    failed = not (np.isfinite(test_scores).all() and np.isfinite(val_scores).all())
+    if failed:  # a diverged fit: its metrics are NaN (never 0), and it says so
+        warnings.warn(f"{keys['model']} seed {keys['seed']}: non-finite scores (the fit diverged); its metrics are "
+                      "NaN.", stacklevel=3)  # fmt: skip
+    rows = []
+    for subset in splits.subsets:
+        mask = splits.test_rows[subset].to_numpy()
+        subset_keys = {**keys, "protocol": f"{splits.protocol}_{subset}"}
+        for rule_name, rule in rules.items():
+            if failed:
+                threshold, report = np.nan, dict.fromkeys(TABLE_METRICS, np.nan)
+            else:
+                threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
+                report = detection_report(splits.y_test[mask], test_scores[mask], threshold)
+                report = {k: report[k] for k in TABLE_METRICS}  # event-wise metrics: rows are not a series
+            rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=rule_kind(rule),
+                                **subset_keys)  # fmt: skip
+        rows += result_rows({k: result[k] for k in ("fit_seconds", "score_seconds")}, **subset_keys)
+    return rows
+
+
 def evaluate_table(
     make_detector: Callable[[int | None], object],
     splits: TabularSplits,
@@ -194,44 +264,14 @@ def evaluate_table(
     model: str,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit ``make_detector(seed)`` on the training inliers once per seed, score validation and test
-    rows, and report every rule on every test subset (``protocol = "<protocol>_<subset>"``).
-
-    Returns ``(table, test_scores)``; ``table`` carries a ``threshold`` column,
-    ``test_scores`` one column per seed.
-    """
+    """One model of :func:`evaluate_table_grid`: ``make_detector(seed)`` fitted once per seed, every rule on
+    every test subset. Returns ``(table, test_scores)``; ``table`` carries a ``threshold`` column,
+    ``test_scores`` one column per seed."""
     if not seeds:
         raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
-    rows, all_scores = [], {}
-    val_inliers = splits.X_val[splits.y_val == 0]
-    for seed in tqdm(seeds, desc=model, disable=not progress or len(seeds) < 2, leave=False):
-        detector = make_detector(seed)
-        start = time.perf_counter()
-        detector.fit(splits.X_train, val_inliers)
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        test_scores = np.asarray(detector.score_samples(splits.X_test), dtype=float)
-        score_seconds = time.perf_counter() - start
-        val_scores = np.asarray(detector.score_samples(splits.X_val), dtype=float)
-        failed = not (np.isfinite(test_scores).all() and np.isfinite(val_scores).all())
-        if failed:  # a diverged fit: its metrics are NaN (never 0), and it says so
-            warnings.warn(f"{model} seed {seed}: non-finite scores (the fit diverged); its metrics are NaN.",
-                          stacklevel=2)  # fmt: skip
-        for subset in splits.subsets:
-            mask = splits.test_rows[subset].to_numpy()
-            keys = {"dataset": dataset, "model": model, "protocol": f"{splits.protocol}_{subset}", "seed": seed}
-            for rule_name, rule in rules.items():
-                if failed:
-                    threshold, report = np.nan, dict.fromkeys(TABLE_METRICS, np.nan)
-                else:
-                    threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
-                    report = detection_report(splits.y_test[mask], test_scores[mask], threshold)
-                    report = {k: report[k] for k in TABLE_METRICS}  # event-wise metrics: rows are not a series
-                rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=rule_kind(rule),
-                                    **keys)  # fmt: skip
-            rows += result_rows({"fit_seconds": fit_seconds, "score_seconds": score_seconds}, **keys)
-        all_scores["deterministic" if seed is None else seed] = test_scores
-    return pd.DataFrame(rows), pd.DataFrame(all_scores)
+    table, scores = evaluate_table_grid({model: (make_detector, seeds, rules)}, splits, dataset=dataset,
+                                        progress=progress, desc=model)  # fmt: skip
+    return table, scores[model]
 
 
 def hold_out_labelled(splits: TabularSplits, n: int, seed: int = 0) -> tuple[TabularSplits, np.ndarray]:

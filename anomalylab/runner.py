@@ -1,0 +1,191 @@
+"""Independent tasks (a detector factory x a seed x some data) on ``dask.distributed``, results in task order.
+
+Where the tasks run is one setting, ``ANOMALYLAB_DASK_SCHEDULER`` (or the ``scheduler`` argument):
+
+- unset or ``local``: a ``LocalCluster`` of worker processes that this module starts on first use and stops when
+  the Python process exits (or at :func:`shutdown`); one thread per worker, as many workers as usable cores
+  (``ANOMALYLAB_DASK_WORKERS`` overrides the count);
+- ``tcp://host:8786`` (any scheduler address): an existing cluster, started for example with
+  ``dask scheduler`` and ``dask worker tcp://host:8786 --nthreads 1`` on each machine;
+- ``serial``: every task in this process, one after another (for debugging, and for stepping through a notebook).
+
+The numbers do not depend on the choice: every task builds its detector from its own seed (``config.set_seed``
+runs inside each fit), TensorFlow and the BLAS pools use one thread in every worker (``anomalylab/__init__.py``
+sets them before TensorFlow starts, in workers as in notebooks), and results come back in the order of the task
+list, whatever order they finish in. Data shared by every task (``shared``) go to each worker once (scatter), not
+once per task. A failed task does not stop the others: :func:`run` waits for all of them, then raises
+:class:`TaskError` naming every failed task and its error, with the other tasks' results attached.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tqdm.auto import tqdm
+
+from anomalylab.errors import AnomalyLabError, InputError
+
+SCHEDULER_ENV = "ANOMALYLAB_DASK_SCHEDULER"
+WORKERS_ENV = "ANOMALYLAB_DASK_WORKERS"
+
+_clients: dict[str, object] = {}  # scheduler setting -> dask Client (and its LocalCluster) of this process
+
+
+@dataclass(frozen=True)
+class Task:
+    """One independent piece of work: ``fn(**kwargs, **shared)``.
+
+    ``name`` says which task it is (``"deepant seed 3"``) in the progress bar and in errors. ``fn`` must be
+    importable or picklable by cloudpickle (a module function, or a notebook's lambda).
+    """
+
+    name: str
+    fn: Callable
+    kwargs: Mapping = field(default_factory=dict)
+
+
+class TaskError(AnomalyLabError, RuntimeError):
+    """Some tasks failed. ``failures`` maps each failed task's position to ``(name, error text)``;
+    ``results`` holds every task's result in task order (``None`` where it failed)."""
+
+    def __init__(self, failures: dict[int, tuple[str, str]], results: list):
+        self.failures, self.results = failures, results
+        lines = [f"  task {i} ({name}): {error}" for i, (name, error) in failures.items()]
+        super().__init__(f"{len(failures)} of {len(results)} tasks failed; the others' results are kept in "
+                         "`.results`:\n" + "\n".join(lines))  # fmt: skip
+
+
+def scheduler_setting(scheduler: str | None = None) -> str:
+    """``serial``, ``local`` or a scheduler address: the argument, else ``ANOMALYLAB_DASK_SCHEDULER``, else
+    ``local``."""
+    setting = (scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV, "")).strip() or "local"
+    if setting in ("serial", "local") or "://" in setting:
+        return setting
+    raise InputError(f"{SCHEDULER_ENV}={setting!r} is not a scheduler: use 'serial', 'local' (a LocalCluster "
+                     "of this machine's cores) or a scheduler address such as tcp://host:8786.")  # fmt: skip
+
+
+def n_workers() -> int:
+    """Workers of the LocalCluster: ``ANOMALYLAB_DASK_WORKERS`` if set, else the cores this process may use."""
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise InputError(f"{WORKERS_ENV} must be a positive whole number, got {value!r}.")
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _in_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def client(scheduler: str | None = None):
+    """The dask ``Client`` for a setting (``local`` or an address), created on first use and kept for this
+    process; ``None`` for ``serial``."""
+    setting = scheduler_setting(scheduler)
+    if setting == "serial":
+        return None
+    if setting in _clients:
+        return _clients[setting]
+    from distributed import Client, LocalCluster
+
+    if setting == "local":
+        cluster = LocalCluster(n_workers=n_workers(), threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)  # fmt: skip
+        _clients[setting] = Client(cluster)
+    else:
+        try:
+            _clients[setting] = Client(setting, timeout="20s")
+        except OSError as exc:
+            raise InputError(f"cannot reach the dask scheduler at {setting} ({exc}); start it with `dask scheduler` "
+                             f"and workers with `dask worker {setting} --nthreads 1`, or unset {SCHEDULER_ENV} to "
+                             "use a LocalCluster.") from exc  # fmt: skip
+    return _clients[setting]
+
+
+def shutdown() -> None:
+    """Close this process's clients and stop the LocalCluster it started (an existing cluster keeps running)."""
+    for setting in list(_clients):
+        c = _clients.pop(setting)
+        cluster = getattr(c, "cluster", None)
+        c.close()
+        if setting == "local" and cluster is not None:
+            cluster.close()
+
+
+atexit.register(shutdown)
+
+
+def _call(fn: Callable, kwargs: Mapping, shared: Mapping):
+    return fn(**kwargs, **shared)
+
+
+def run(
+    tasks: Sequence[Task],
+    *,
+    shared: Mapping | None = None,
+    desc: str = "tasks",
+    progress: bool = True,
+    scheduler: str | None = None,
+) -> list:
+    """Run every task and return their results in the order of ``tasks``.
+
+    ``shared`` (name -> object) is passed to every task as keyword arguments; on a cluster each object is
+    sent to every worker once. One progress bar counts finished tasks. Inside a dask worker (a task that runs
+    tasks) everything runs serially in that worker.
+    """
+    tasks = list(tasks)
+    shared = dict(shared or {})
+    for task in tasks:
+        if not isinstance(task, Task):
+            raise InputError(f"run() takes a list of runner.Task, got {type(task).__name__}.")
+        clash = set(task.kwargs) & set(shared)
+        if clash:
+            raise InputError(f"task {task.name!r} passes {sorted(clash)}, which `shared` passes too.")
+    results: list = [None] * len(tasks)
+    failures: dict[int, tuple[str, str]] = {}
+    bar = tqdm(total=len(tasks), desc=desc, disable=not progress or len(tasks) < 2, leave=False)
+    dask_client = None if _in_worker() else client(scheduler)
+    if dask_client is None:
+        for i, task in enumerate(tasks):
+            try:
+                results[i] = _call(task.fn, task.kwargs, shared)
+            except Exception as exc:  # noqa: BLE001 (reported with the task's name below, never swallowed)
+                failures[i] = (task.name, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            bar.update()
+    else:
+        from distributed import as_completed
+
+        scattered = {k: dask_client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+        run_id = uuid.uuid4().hex[:8]
+        futures = [dask_client.submit(_call, task.fn, task.kwargs, scattered, key=f"{desc}-{run_id}-{i}", pure=False)
+                   for i, task in enumerate(tasks)]  # fmt: skip
+        position = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            i = position[future.key]
+            if future.status == "finished":
+                results[i] = future.result()
+            else:
+                exc = future.exception()
+                trace = "".join(traceback.format_tb(future.traceback())) if future.traceback() else ""
+                failures[i] = (tasks[i].name, f"{type(exc).__name__}: {exc}\n{trace}")
+            future.release()
+            bar.update()
+        for f in scattered.values():
+            f.release()
+    bar.close()
+    if failures:
+        raise TaskError(failures, results)
+    return results
