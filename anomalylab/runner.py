@@ -22,6 +22,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import random
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -128,7 +130,45 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+class _ThreadRandom(threading.local):
+    """One ``random.Random`` per thread (made on a thread's first use)."""
+
+    def __init__(self):
+        self.generator = random.Random()
+
+
+_thread_random: _ThreadRandom | None = None
+
+
+def _per_thread(name: str):
+    return lambda *args, **kwargs: getattr(_thread_random.generator, name)(*args, **kwargs)
+
+
+def isolate_python_random() -> None:
+    """Give every thread of this process its own stream behind the ``random`` module's functions.
+
+    A dask worker's own threads (its event loop, heartbeats) draw from Python's global ``random`` while a task
+    runs, and Keras draws the default seeds of its layers from that same stream after ``config.set_seed`` has
+    seeded it. Without this, a task's weights would depend on how many draws the worker made meanwhile (seen:
+    the same fold of the same variant scored differently in one LocalCluster run out of three). The runner calls
+    this in worker processes only; in-process (``serial``) runs need it not, and each thread's stream, once
+    seeded, gives the numbers the global stream would.
+    """
+    global _thread_random
+    if _thread_random is not None:
+        return
+    _thread_random = _ThreadRandom()
+    for name in ("seed", "getstate", "setstate", "random", "uniform", "triangular", "randint", "choice", "randrange",
+                 "sample", "shuffle", "choices", "normalvariate", "lognormvariate", "expovariate", "vonmisesvariate",
+                 "gammavariate", "gauss", "betavariate", "paretovariate", "weibullvariate", "getrandbits",
+                 "randbytes", "binomialvariate"):  # fmt: skip
+        if hasattr(random, name):
+            setattr(random, name, _per_thread(name))
+
+
 def _call(fn: Callable, kwargs: Mapping, shared: Mapping):
+    if _in_worker():
+        isolate_python_random()
     return fn(**kwargs, **shared)
 
 

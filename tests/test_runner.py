@@ -2,6 +2,7 @@
 (in-process, a LocalCluster, and a scheduler plus two workers started with the ``dask`` command line)."""
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,12 @@ def _slow_first(x, offset):
     return x + offset
 
 
+def _seeded_draw_after_a_pause(seconds):
+    random.seed(0)
+    time.sleep(seconds)  # the worker's own threads run meanwhile
+    return random.random(), random.randint(1, 10**9)
+
+
 @pytest.fixture(scope="module")
 def local():
     yield "local"
@@ -52,6 +59,15 @@ def test_a_failed_task_is_named_and_the_others_are_kept(scheduler, local):
     name, error = info.value.failures[2]
     assert name == "square 2" and "ValueError: two is refused" in error
     assert "task 2 (square 2): ValueError: two is refused" in str(info.value)
+
+
+def test_a_task_keeps_its_seeded_python_random_stream_on_a_worker(local):
+    """Keras draws its layers' default seeds from Python's ``random`` after ``set_seed``; a dask worker's own
+    threads draw from it too, so without per-thread streams a task's weights depended on the worker's timing."""
+    random.seed(0)
+    expected = (random.random(), random.randint(1, 10**9))
+    tasks = [runner.Task(f"draw {i}", _seeded_draw_after_a_pause, {"seconds": 1.0}) for i in range(4)]
+    assert runner.run(tasks, scheduler=local, progress=False) == [expected] * 4
 
 
 def test_bad_settings_say_what_to_use(monkeypatch):
