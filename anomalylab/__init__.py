@@ -2,7 +2,7 @@
 
 The package is layered (``docs/package.md`` in the repository says what each module holds): ``paths`` and
 ``errors`` first, then ``config``, ``datasets``, ``preprocessing``, ``models``, ``thresholds``, ``metrics``,
-``evaluation``, ``reporting`` and ``plotting``. A module imports only modules listed before it.
+``runner``, ``evaluation``, ``reporting`` and ``plotting``. A module imports only modules listed before it.
 """
 
 import os

@@ -208,7 +208,8 @@ def run(
     else:
         from distributed import as_completed
 
-        scattered = {k: dask_client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+        # one future per shared object (scatter would split a dict or list into one future per item)
+        scattered = {k: dask_client.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
         run_id = uuid.uuid4().hex[:8]
         futures = [dask_client.submit(_call, task.fn, task.kwargs, scattered, key=f"{desc}-{run_id}-{i}", pure=False)
                    for i, task in enumerate(tasks)]  # fmt: skip

@@ -25,9 +25,9 @@ def _square(x, offset):
     return x * x + offset
 
 
-def _slow_first(x, offset):
+def _slow_first(x, offset, lookup):
     time.sleep(0.5 if x == 0 else 0.0)  # the first task finishes last
-    return x + offset
+    return x + offset + lookup[x % 2]
 
 
 def _seeded_draw_after_a_pause(seconds):
@@ -44,9 +44,10 @@ def local():
 
 def test_serial_and_local_results_in_task_order_whatever_finishes_first(local):
     tasks = [runner.Task(f"task {i}", _slow_first, {"x": i}) for i in range(6)]
-    expected = [i + 10 for i in range(6)]
-    assert runner.run(tasks, shared={"offset": 10}, scheduler="serial", progress=False) == expected
-    assert runner.run(tasks, shared={"offset": 10}, scheduler=local, progress=False) == expected
+    shared = {"offset": 10, "lookup": {0: 100, 1: 200}}  # a dict goes to the tasks whole
+    expected = [i + 10 + (100, 200)[i % 2] for i in range(6)]
+    assert runner.run(tasks, shared=shared, scheduler="serial", progress=False) == expected
+    assert runner.run(tasks, shared=shared, scheduler=local, progress=False) == expected
 
 
 @pytest.mark.parametrize("scheduler", ["serial", "local"])

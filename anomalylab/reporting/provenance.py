@@ -14,7 +14,8 @@ from pathlib import Path
 from anomalylab import paths
 
 PROVENANCE_PACKAGES = [
-    "anomalylab", "tensorflow", "keras", "numpy", "pandas", "scikit-learn", "pooch", "matplotlib", "seaborn",
+    "anomalylab", "tensorflow", "keras", "numpy", "pandas", "scikit-learn", "pooch", "matplotlib", "seaborn", "dask",
+    "distributed",
 ]  # fmt: skip
 
 
@@ -78,7 +79,19 @@ def hardware() -> dict:
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "isa_flags": {f: f in flags for f in ("avx2", "avx512f", "fma")},
         "tensorflow_settings": {k: os.environ.get(k) for k in TF_SETTINGS},
+        "task_runner": _task_runner(),
     }  # fmt: skip
+
+
+def _task_runner() -> dict:
+    """Where the runner sends tasks (``serial``, ``local`` or an address) and the LocalCluster's workers."""
+    from anomalylab import runner
+
+    try:
+        setting = runner.scheduler_setting()
+    except ValueError as exc:
+        return {"scheduler": f"invalid ({exc})"}
+    return {"scheduler": setting, "local_workers": runner.n_workers() if setting == "local" else None}
 
 
 def provenance(config=None) -> dict:
