@@ -20,6 +20,7 @@ once per task. A failed task does not stop the others: :func:`run` waits for all
 from __future__ import annotations
 
 import atexit
+import copy
 import logging
 import os
 import random
@@ -166,9 +167,21 @@ def isolate_python_random() -> None:
             setattr(random, name, _per_thread(name))
 
 
-def _call(fn: Callable, kwargs: Mapping, shared: Mapping):
+_copies: dict[tuple, dict] = {}  # in a worker: the realigned copy of the current run's shared data
+
+
+def _call(fn: Callable, kwargs: Mapping, shared: Mapping, keys: tuple = ()):
+    """Run one task. In a worker, the shared data and the task's arguments arrive as buffers that dask's
+    serialisation may place at any byte offset (seen: float32 rows at offsets 23 and 45 modulo 64), and BLAS
+    kernels group their sums by alignment: scikit-learn's PCA then scored differently in the last bits than
+    in-process. So a worker works on deep copies, which NumPy allocates as it does in-process; the shared data are
+    copied once per worker and run (``keys`` names them)."""
     if _in_worker():
         isolate_python_random()
+        if keys not in _copies:
+            _copies.clear()
+            _copies[keys] = copy.deepcopy(dict(shared))
+        shared, kwargs = _copies[keys], copy.deepcopy(dict(kwargs))
     return fn(**kwargs, **shared)
 
 
@@ -211,13 +224,14 @@ def run(
         # one future per shared object (scatter would split a dict or list into one future per item)
         scattered = {k: dask_client.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
         run_id = uuid.uuid4().hex[:8]
-        futures = [dask_client.submit(_call, task.fn, task.kwargs, scattered, key=f"{desc}-{run_id}-{i}", pure=False)
-                   for i, task in enumerate(tasks)]  # fmt: skip
+        keys = tuple(f.key for f in scattered.values()) or (run_id,)
+        futures = [dask_client.submit(_call, task.fn, task.kwargs, scattered, keys, key=f"{desc}-{run_id}-{i}",
+                                      pure=False) for i, task in enumerate(tasks)]  # fmt: skip
         position = {f.key: i for i, f in enumerate(futures)}
         for future in as_completed(futures):
             i = position[future.key]
             if future.status == "finished":
-                results[i] = future.result()
+                results[i] = copy.deepcopy(future.result())  # arrays in NumPy's own allocation, as in-process
             else:
                 exc = future.exception()
                 trace = "".join(traceback.format_tb(future.traceback())) if future.traceback() else ""
