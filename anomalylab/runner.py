@@ -4,7 +4,7 @@ Where the tasks run is one setting, ``ANOMALYLAB_DASK_SCHEDULER`` (or the ``sche
 
 - unset or ``local``: a ``LocalCluster`` of worker processes that this module starts on first use and stops when
   the Python process exits (or at :func:`shutdown`); one thread per worker, as many workers as usable cores
-  (``ANOMALYLAB_DASK_WORKERS`` overrides the count);
+  (``ANOMALYLAB_DASK_WORKERS`` overrides the count); what the workers print goes to ``build/logs/dask-workers.log``;
 - ``tcp://host:8786`` (any scheduler address): an existing cluster, started for example with
   ``dask scheduler`` and ``dask worker tcp://host:8786 --nthreads 1`` on each machine;
 - ``serial``: every task in this process, one after another (for debugging, and for stepping through a notebook).
@@ -29,12 +29,15 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from anomalylab import paths
 from anomalylab.errors import AnomalyLabError, InputError
 
 SCHEDULER_ENV = "ANOMALYLAB_DASK_SCHEDULER"
+WORKER_LOG = paths.BUILD_DIR / "logs" / "dask-workers.log"  # what LocalCluster workers print
 WORKERS_ENV = "ANOMALYLAB_DASK_WORKERS"
 
 _clients: dict[str, object] = {}  # scheduler setting -> dask Client (and its LocalCluster) of this process
@@ -105,9 +108,10 @@ def client(scheduler: str | None = None):
     from distributed import Client, LocalCluster
 
     if setting == "local":
-        cluster = LocalCluster(n_workers=n_workers(), threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=n_workers(), threads_per_worker=1, processes=True, dashboard_address=":0",
                                silence_logs=logging.ERROR)  # fmt: skip
         _clients[setting] = Client(cluster)
+        _clients[setting].register_plugin(_worker_log(WORKER_LOG))
     else:
         try:
             _clients[setting] = Client(setting, timeout="20s")
@@ -116,6 +120,26 @@ def client(scheduler: str | None = None):
                              f"and workers with `dask worker {setting} --nthreads 1`, or unset {SCHEDULER_ENV} to "
                              "use a LocalCluster.") from exc  # fmt: skip
     return _clients[setting]
+
+
+def _worker_log(path: Path):
+    """A dask WorkerPlugin that sends a LocalCluster worker's own output (TensorFlow's start-up lines, library
+    warnings) to ``path`` instead of the notebook, where Jupyter would show every worker's lines under the cell
+    that runs the tasks. A task's error still reaches the caller, with its traceback, through
+    :class:`TaskError`."""
+    from distributed import WorkerPlugin
+
+    class WorkerLog(WorkerPlugin):
+        name = "anomalylab-worker-log"
+
+        def setup(self, worker) -> None:  # noqa: ARG002 (dask's WorkerPlugin interface)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+
+    return WorkerLog()
 
 
 def shutdown() -> None:
