@@ -25,4 +25,4 @@ def _tasks_in_process(monkeypatch):
     """Unit tests run the runner's tasks in-process (``serial``) unless they set a scheduler themselves;
     tests/test_runner.py checks that a LocalCluster and command-line workers give the same rows. The notebooks
     under nbval are not affected: they use the default LocalCluster."""
-    monkeypatch.setenv("ANOMALYLAB_DASK_SCHEDULER", os.environ.get("ANOMALYLAB_TEST_SCHEDULER", "serial"))
+    monkeypatch.setenv("ANOMALYLAB_DASK_SCHEDULER", "serial")

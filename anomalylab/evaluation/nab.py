@@ -97,13 +97,13 @@ def nab_runs(
         raise InputError(f"rescale must be one of {RESCALES}, got {rescale!r}.")
     if not seeds:
         raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
-    names = list(corpus["series"].unique())
-    values = {name: one.set_index("timestamp")["value"] for name, one in corpus.groupby("series", sort=False)}
+    groups = dict(list(corpus.groupby("series", sort=False)))
+    names = list(groups)
+    values = {name: one.set_index("timestamp")["value"] for name, one in groups.items()}
     tasks = [runner.Task(f"{desc}: {name} seed {seed}", _series_task,
                          {"make_detector": make_detector, "seed": seed, "name": name})
              for seed in seeds for name in names]  # fmt: skip
     results = iter(runner.run(tasks, shared={"values": values}, desc=desc, progress=progress))
-    groups = dict(list(corpus.groupby("series", sort=False)))
     runs = {}
     for seed in seeds:
         out = [groups[name].assign(**next(results)) for name in names]

@@ -82,14 +82,13 @@ def select_variant(
              for name, (make, seeds, _) in variants.items() for seed in seeds for k, labels in enumerate(folds)]
     results = iter(runner.run(tasks, shared={"frame": dev[[value, split]]}, desc="variants x seeds x folds",
                               progress=progress))  # fmt: skip
+    fold_frames = [_fold_frame(dev, labels, split) for labels in folds]
+    y = np.concatenate([fold[label].to_numpy()[(fold[split] == "test").to_numpy()] for fold in fold_frames])
     rows = []
     for name, (_, seeds, rules) in variants.items():
         flags = {(rule, seed): [] for rule in rules for seed in seeds}
-        truth = [dev[label].to_numpy()[labels == "test"] for labels in folds]
         for seed in seeds:
-            for labels in folds:
-                used = labels != "unused"
-                fold = dev[used].assign(**{split: labels[used]})
+            for fold in fold_frames:
                 scores = pd.Series(next(results), index=fold.index)
                 is_block = (fold[split] == "test").to_numpy()
                 table = pd.DataFrame(evaluate_scores(scores, fold, rules, label=label, split=split, dataset=dataset,
@@ -97,7 +96,6 @@ def select_variant(
                 thresholds = table.drop_duplicates("threshold_rule").set_index("threshold_rule")["threshold"]
                 for rule in rules:
                     flags[(rule, seed)].append(scores.to_numpy()[is_block] >= thresholds[rule])
-        y = np.concatenate(truth)
         for (rule, seed), parts in flags.items():
             report = point_metrics(y, np.concatenate(parts))
             rows += result_rows({k: report[k] for k in ("precision", "recall", metric)}, dataset=dataset,
@@ -105,11 +103,15 @@ def select_variant(
     return pd.DataFrame(rows)
 
 
+def _fold_frame(frame: pd.DataFrame, labels: np.ndarray, split: str) -> pd.DataFrame:
+    """The rows a fold uses, with the fold's split labels."""
+    used = labels != "unused"
+    return frame[used].assign(**{split: labels[used]})
+
+
 def _fold_task(make_detector, seed, frame: pd.DataFrame, labels: np.ndarray, value: str, split: str) -> np.ndarray:
     """One (variant, seed, fold) of :func:`select_variant`: the fold's scores of its used rows."""
-    used = labels != "unused"
-    return fit_and_score(make_detector, seed, frame[used].assign(**{split: labels[used]}), value=value,
-                         split=split)["scores"]
+    return fit_and_score(make_detector, seed, _fold_frame(frame, labels, split), value=value, split=split)["scores"]
 
 
 def selected(selection: pd.DataFrame, metric: str = "f2") -> tuple[str, str]:

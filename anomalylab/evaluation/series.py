@@ -203,8 +203,6 @@ def evaluate_series(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One model of :func:`evaluate_series_grid`: ``make_detector(seed)`` fitted once per seed and scored under
     every rule. Returns ``(table, scores)``, the scores of every row one column per seed."""
-    if not seeds:
-        raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
     table, scores = evaluate_series_grid({model: (make_detector, seeds, rules)}, frame, value=value, label=label,
                                          split=split, dataset=dataset, protocol=protocol, progress=progress,
                                          desc=model)  # fmt: skip

@@ -267,8 +267,6 @@ def evaluate_table(
     """One model of :func:`evaluate_table_grid`: ``make_detector(seed)`` fitted once per seed, every rule on
     every test subset. Returns ``(table, test_scores)``; ``table`` carries a ``threshold`` column,
     ``test_scores`` one column per seed."""
-    if not seeds:
-        raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
     table, scores = evaluate_table_grid({model: (make_detector, seeds, rules)}, splits, dataset=dataset,
                                         progress=progress, desc=model)  # fmt: skip
     return table, scores[model]
