@@ -64,6 +64,6 @@ def test_bad_input_is_refused_with_a_clear_message(case, call, message):
 def test_wrong_columns_in_a_raw_file_name_the_fix(tmp_path, monkeypatch):
     bad = tmp_path / "traffic.csv"
     bad.write_text("hour,users\n2024-01-01 00:00,3\n")
-    monkeypatch.setattr(d, "fetch", lambda name, **kw: bad)
+    monkeypatch.setattr(d.sources, "fetch", lambda name, **kw: bad)  # the loader looks it up there
     with pytest.raises(DataError, match=r"lacks column.*make data"):
         d.load_mixtiles()

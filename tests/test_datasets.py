@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from anomalylab import datasets as d
+from anomalylab.datasets import registry
 from anomalylab.errors import DataError, InputError
 
 
@@ -15,7 +16,7 @@ def test_registry_covers_every_shared_file_but_the_derived_labels(shared_dataset
         digest, name = line.split()
         listed[name] = digest
     expected = {k: v for k, v in listed.items() if k != "seed-cnn-synthetic/labels.csv"}
-    entries = d._registry_entries()
+    entries = registry._registry_entries()
     assert set(entries) == set(expected)
     for name, (digest, url) in entries.items():
         assert digest == f"sha256:{expected[name]}"
@@ -58,7 +59,7 @@ def test_corrupt_local_file_is_replaced_from_the_mirror(tmp_path, shared_dataset
     (raw / name).write_text("value\n1\n2\n")  # a damaged copy in data/raw
     path = d.fetch(name, raw_dir=raw, mirror=shared_datasets)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert f"sha256:{digest}" == d._registry_entries()[name][0]
+    assert f"sha256:{digest}" == registry._registry_entries()[name][0]
 
 
 def test_file_missing_from_mirror_names_the_fix(tmp_path):
@@ -81,7 +82,7 @@ def test_offline_download_failure_names_make_data_and_mirror(tmp_path, monkeypat
     def offline(*args, **kwargs):
         raise ConnectionError("no network here")
 
-    monkeypatch.setattr(d.pooch.HTTPDownloader, "__call__", offline)
+    monkeypatch.setattr(registry.pooch.HTTPDownloader, "__call__", offline)
     with pytest.raises(DataError) as err:
         d.fetch("kddcup99/kddcup.names", raw_dir=tmp_path / "raw")
     assert "make data" in str(err.value) and "ANOMALYLAB_DATA_MIRROR" in str(err.value)

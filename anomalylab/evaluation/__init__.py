@@ -29,7 +29,6 @@ from anomalylab.evaluation.rows import KINDS, PROTOCOL_RULES, SPLITS, TABLE_COLU
 from anomalylab.evaluation.selection import rolling_origin_folds, select_variant, selected
 from anomalylab.evaluation.series import (
     ThresholdRule,
-    detection_report,
     evaluate_scores,
     evaluate_series,
     evaluate_series_grid,
@@ -60,6 +59,7 @@ from anomalylab.evaluation.tables import (
     table_rule_val_best_fbeta,
     table_rule_val_quantile,
 )
+from anomalylab.metrics import detection_report
 
 __all__ = [
     "KINDS", "NAB_RESULT_COLUMNS", "PROTOCOL_RULES", "RESCALES", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS",

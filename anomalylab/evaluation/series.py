@@ -21,7 +21,7 @@ import pandas as pd
 from anomalylab import runner
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import SPLITS, result_rows
-from anomalylab.metrics import detection_report
+from anomalylab.metrics import flag_report, threshold_free_report
 from anomalylab.preprocessing import index_of
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
@@ -122,9 +122,10 @@ def evaluate_scores(
     s_fit, y_fit, sp_fit = scores[fit_part], frame[label][fit_part], frame[split][fit_part]
     y_test, s_test = frame[label].to_numpy()[is_test], scores.to_numpy()[is_test]
     rows = []
+    free = threshold_free_report(y_test, s_test)  # the same for every rule
     for rule_name, rule in rules.items():
         threshold = float(rule(s_fit, y_fit, sp_fit))
-        report = detection_report(y_test, s_test, threshold)
+        report = flag_report(y_test, (s_test >= threshold).astype("int8")) | free
         rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, **row_keys)
     return rows
 

@@ -246,8 +246,8 @@ def _table_rows(result: dict, splits: TabularSplits, rules: Mapping[str, TableRu
                 threshold, report = np.nan, dict.fromkeys(TABLE_METRICS, np.nan)
             else:
                 threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
-                report = detection_report(splits.y_test[mask], test_scores[mask], threshold)
-                report = {k: report[k] for k in TABLE_METRICS}  # event-wise metrics: rows are not a series
+                # rows of a table are not a series: no range-, event-wise or VUS metrics
+                report = detection_report(splits.y_test[mask], test_scores[mask], threshold, series=False)
             rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=rule_kind(rule),
                                 **subset_keys)  # fmt: skip
         rows += result_rows({k: result[k] for k in ("fit_seconds", "score_seconds")}, **subset_keys)

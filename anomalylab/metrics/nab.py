@@ -1,38 +1,20 @@
-"""Detection metrics: point-wise, threshold-free, event-wise and the NAB score.
+"""The NAB score (NAB v1.1: Lavin & Ahmad 2015, arXiv:1510.03336, and NAB's ``nab/sweeper.py``).
 
-Point-wise and threshold-free metrics are scikit-learn's. Event-wise metrics
-count contiguous runs of labels ("events") and of flags. The NAB score
-follows NAB v1.1 (Lavin & Ahmad 2015, arXiv:1510.03336, and NAB's
-``nab/sweeper.py``): every window rewards its earliest detection on a scaled
-sigmoid, every detection outside a window costs ``fpWeight`` (less just after
-a window), every missed window costs ``fnWeight``; the first 15 % of rows (at
-most 750) are a probationary period that is not scored; the corpus score is
-normalised so that the null detector scores 0 and the perfect one 100, at the
-single threshold that maximises the corpus's raw score.
+Every window rewards its earliest detection on a scaled sigmoid, every detection outside a window costs
+``fpWeight`` (less just after a window), every missed window costs ``fnWeight``; the first 15 % of rows (at most
+750) are a probationary period that is not scored; the corpus score is normalised so that the null detector
+scores 0 and the perfect one 100, at the single threshold that maximises the corpus's raw score.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    average_precision_score,
-    fbeta_score,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
 
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
-
-METRICS = (
-    "precision", "recall", "f1", "f2", "roc_auc", "pr_auc",
-    "event_precision", "event_recall", "event_f1",
-    "nab_standard", "nab_low_fp", "nab_low_fn", "fit_seconds", "score_seconds",
-    "silhouette", "davies_bouldin", "calinski_harabasz",
-)  # fmt: skip
 
 NAB_PROFILE_METRIC = {
     "standard": "nab_standard",
@@ -45,106 +27,6 @@ NAB_PROFILES = {
     "reward_low_FP_rate": {"tpWeight": 1.0, "fpWeight": 0.22, "fnWeight": 1.0, "tnWeight": 1.0},
     "reward_low_FN_rate": {"tpWeight": 1.0, "fpWeight": 0.11, "fnWeight": 2.0, "tnWeight": 1.0},
 }
-
-
-def _binary(values, name: str) -> np.ndarray:
-    arr = np.asarray(values).ravel()
-    if arr.dtype == bool:
-        return arr.astype("int8")
-    if not np.isin(arr, [0, 1]).all():
-        raise InputError(f"{name} must hold only 0/1 (or booleans).")
-    return arr.astype("int8")
-
-
-def _pair(y_true, other, other_name: str):
-    y = _binary(y_true, "y_true")
-    o = np.asarray(other).ravel()
-    if y.shape != o.shape:
-        raise InputError(f"y_true and {other_name} differ in length: {y.size} vs {o.size}.")
-    return y, o
-
-
-# --------------------------------------------------------------------------- point-wise
-
-
-def point_metrics(y_true, y_pred) -> dict[str, float]:
-    """Point-wise precision, recall, F1 and F2 of 0/1 flags (0 where undefined)."""
-    y, p = _pair(y_true, y_pred, "y_pred")
-    p = _binary(p, "y_pred")
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        y, p, average="binary", zero_division=0
-    )
-    f2 = fbeta_score(y, p, beta=2, zero_division=0)
-    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "f2": float(f2)}
-
-
-def roc_auc(y_true, scores) -> float:
-    """ROC-AUC of scores (higher = more anomalous); NaN when only one class is present."""
-    y, s = _pair(y_true, scores, "scores")
-    if y.min() == y.max():
-        return float("nan")
-    return float(roc_auc_score(y, s))
-
-
-def pr_auc(y_true, scores) -> float:
-    """Area under the precision-recall curve (average precision); NaN without positives."""
-    y, s = _pair(y_true, scores, "scores")
-    if y.sum() == 0:
-        return float("nan")
-    return float(average_precision_score(y, s))
-
-
-# --------------------------------------------------------------------------- event-wise
-
-
-def runs(flags) -> list[tuple[int, int]]:
-    """Contiguous runs of 1s as (first, last) positions, both inclusive."""
-    f = _binary(flags, "flags")
-    edges = np.diff(np.r_[0, f, 0])
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
-    return list(zip(starts.tolist(), ends.tolist()))
-
-
-def _run_ids(flags: np.ndarray) -> np.ndarray:
-    """Run number (0, 1, ...) of every flagged position, -1 elsewhere."""
-    starts = np.diff(np.r_[0, flags]) == 1
-    ids = np.cumsum(starts) - 1
-    return np.where(flags == 1, ids, -1)
-
-
-def event_metrics(y_true, y_pred) -> dict[str, float]:
-    """Event-wise precision, recall and F1.
-
-    An event is a run of consecutive positive labels (an anomaly window); a
-    detection is a run of consecutive flags. Recall: the share of events with
-    at least one flag inside. Precision: the share of detections that touch an
-    event. Both are 0 when undefined (no flags, no events).
-    """
-    y, p = _pair(y_true, y_pred, "y_pred")
-    p = _binary(p, "y_pred")
-    true_ids, pred_ids = _run_ids(y), _run_ids(p)
-    n_events, n_detections = true_ids.max() + 1, pred_ids.max() + 1
-    hit = (y == 1) & (p == 1)
-    recall = len(np.unique(true_ids[hit])) / n_events if n_events else 0.0
-    precision = len(np.unique(pred_ids[hit])) / n_detections if n_detections else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"event_precision": float(precision), "event_recall": float(recall), "event_f1": float(f1)}
-
-
-def detection_report(y_true, scores, threshold: float) -> dict[str, float]:
-    """Every point-wise, threshold-free and event-wise metric at one threshold."""
-    y, s = _pair(y_true, scores, "scores")
-    flags = (s >= threshold).astype("int8")
-    return {
-        **point_metrics(y, flags),
-        "roc_auc": roc_auc(y, s),
-        "pr_auc": pr_auc(y, s),
-        **event_metrics(y, flags),
-    }
-
-
-# --------------------------------------------------------------------------- NAB
 
 
 def _scaled_sigmoid(position: np.ndarray) -> np.ndarray:
@@ -288,28 +170,25 @@ def nab_score(
     }
 
 
-# --------------------------------------------------------------------------- clusters
+def nab_series_scores(
+    series: Mapping[str, tuple], profile="standard", threshold: float = 0.5, probation_percent: float = 0.15
+) -> dict[str, float]:
+    """The normalised NAB score of each series on its own at one fixed ``threshold`` (for a corpus, the
+    threshold chosen for the whole corpus): ``{name: score}``, NaN for a series without a scorable window.
 
-
-def cluster_quality(X, clusters, sample_size: int | None = 10_000, seed: int = 0) -> dict[str, float]:
-    """Silhouette (on a seeded sample of at most ``sample_size`` rows: it is quadratic in rows),
-    Davies-Bouldin and Calinski-Harabasz of a clustering, all scikit-learn's.
-
-    Higher silhouette and Calinski-Harabasz, lower Davies-Bouldin are better.
-    They measure how compact and separated the clusters are, not whether
-    anomalies are found.
+    ``series`` maps a name to ``(scores, index, windows)``. Per-series scores are what rank tests over series
+    compare; they are not the corpus score (which sums raw scores before normalising).
     """
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-
-    X = np.asarray(X, dtype=float)
-    labels = np.asarray(clusters).ravel()
-    if len(X) != len(labels):
-        raise InputError(f"X and clusters differ in length: {len(X)} vs {len(labels)}.")
-    if len(np.unique(labels)) < 2:
-        raise InputError("cluster quality needs at least 2 clusters.")
-    sample = None if sample_size is None or len(X) <= sample_size else sample_size
-    return {
-        "silhouette": float(silhouette_score(X, labels, sample_size=sample, random_state=seed)),
-        "davies_bouldin": float(davies_bouldin_score(X, labels)),
-        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-    }
+    out = {}
+    for name, part in series.items():
+        _, _, windows = part
+        if not len(windows):
+            out[name] = float("nan")
+            continue
+        try:
+            out[name] = nab_score([part], profile, threshold=threshold, probation_percent=probation_percent)["score"]
+        except InputError as error:
+            if "no scorable anomaly window" not in str(error):
+                raise
+            out[name] = float("nan")  # every window lies in the probationary period
+    return out

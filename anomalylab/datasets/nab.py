@@ -1,0 +1,180 @@
+"""NAB: its 58 series, anomaly windows, profiles, shipped scores, the development/evaluation split, and the
+result files of NAB's own detectors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anomalylab.datasets.checks import _require_columns
+from anomalylab.datasets.registry import FIX_HINT, fetch, registry_names
+from anomalylab.errors import DataError, InputError
+
+# --------------------------------------------------------------------------- NAB
+
+NAB_PREFIX = "nab/data/"
+NAB_WINDOWS_FILE = "nab/labels/combined_windows.json"
+NAB_LABELS_FILE = "nab/labels/combined_labels.json"
+NAB_PROFILES_FILE = "nab/config/profiles.json"
+NAB_RESULTS_FILE = "nab/results/final_results.json"
+
+
+def nab_series_names(category: str | None = None) -> list[str]:
+    """NAB's 58 series as ``"<category>/<file stem>"`` keys, optionally of one category."""
+    names = [
+        n[len(NAB_PREFIX) :].removesuffix(".csv") for n in registry_names() if n.startswith(NAB_PREFIX)
+    ]
+    if category is not None:
+        cats = sorted({n.split("/")[0] for n in names})
+        if category not in cats:
+            raise InputError(f"unknown NAB category {category!r}; choose one of {cats}.")
+        names = [n for n in names if n.split("/")[0] == category]
+    return names
+
+
+def nab_categories() -> list[str]:
+    """NAB's seven data categories."""
+    return sorted({n.split("/")[0] for n in nab_series_names()})
+
+
+NAB_SPLIT_FILE = Path(__file__).parent.parent / "nab_split.csv"
+NAB_SPLIT_SEED = 0
+
+
+def make_nab_split(seed: int = NAB_SPLIT_SEED) -> pd.Series:
+    """A seeded split of NAB's 58 series into a development half (``dev``: every choice of ours is made on
+    it) and an evaluation half (``eval``: reported), stratified by category (``n // 2`` of each category's
+    series go to ``dev``). The committed split is :func:`nab_split`; this function is how it was made."""
+    rng = np.random.default_rng(seed)
+    half = {}
+    for category in nab_categories():
+        names = sorted(nab_series_names(category))
+        dev = set(rng.permutation(names)[: len(names) // 2])
+        half.update({n: "dev" if n in dev else "eval" for n in names})
+    return pd.Series(half, name="half").rename_axis("series").sort_index()
+
+
+def nab_split() -> pd.Series:
+    """The committed development / evaluation split of NAB's series (``nab_split.csv`` beside this module,
+    made by ``make_nab_split(0)``): series key -> ``dev`` or ``eval``."""
+    return pd.read_csv(NAB_SPLIT_FILE, index_col="series")["half"]
+
+
+def resolve_nab_name(name: str) -> str:
+    """Turn ``"nyc_taxi"``, ``"realKnownCause/nyc_taxi"`` or ``"... .csv"`` into the key."""
+    if not isinstance(name, str) or not name:
+        raise InputError(f"a NAB series name must be a non-empty string, got {name!r}.")
+    key = name.removeprefix(NAB_PREFIX).removesuffix(".csv")
+    names = nab_series_names()
+    if key in names:
+        return key
+    matches = [n for n in names if n.split("/")[-1] == key]
+    if len(matches) == 1:
+        return matches[0]
+    raise InputError(
+        f"unknown NAB series {name!r}. Names look like 'realKnownCause/nyc_taxi'; "
+        "anomalylab.datasets.nab_series_names() lists all 58."
+    )
+
+
+def _read_json(name: str):
+    with open(fetch(name)) as fh:
+        return json.load(fh)
+
+
+def nab_windows(name: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """NAB's anomaly windows of one series as (start, end) timestamps, both inclusive."""
+    key = resolve_nab_name(name)
+    windows = _read_json(NAB_WINDOWS_FILE)[key + ".csv"]
+    return [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows]
+
+
+def nab_anomaly_points(name: str) -> list[pd.Timestamp]:
+    """The labelled anomaly timestamps of one series (the windows' centres)."""
+    key = resolve_nab_name(name)
+    return [pd.Timestamp(t) for t in _read_json(NAB_LABELS_FILE)[key + ".csv"]]
+
+
+def nab_profiles() -> dict[str, dict[str, float]]:
+    """NAB's three cost matrices: profile name -> {tpWeight, fpWeight, fnWeight, tnWeight}."""
+    return {k: v["CostMatrix"] for k, v in _read_json(NAB_PROFILES_FILE).items()}
+
+
+def nab_published_scores() -> pd.DataFrame:
+    """NAB's shipped final scores (``results/final_results.json``), one row per detector."""
+    data = _read_json(NAB_RESULTS_FILE)
+    frame = pd.DataFrame(data).T
+    frame.index.name = "detector"
+    return frame.sort_values("standard", ascending=False)
+
+
+def window_mask(index: pd.Index, windows: Sequence[tuple]) -> np.ndarray:
+    """Boolean array: which timestamps of ``index`` fall inside any (start, end) window."""
+    mask = np.zeros(len(index), dtype=bool)
+    for start, end in windows:
+        mask |= (index >= start) & (index <= end)
+    return mask
+
+
+def load_nab(name: str) -> pd.DataFrame:
+    """One NAB series: DatetimeIndex ``timestamp``, columns ``value`` and ``in_window``.
+
+    ``in_window`` marks rows inside NAB's anomaly windows. The frame's
+    ``attrs`` hold ``name`` (the key), ``category``, ``windows`` and two counts.
+    Rows stay exactly as in NAB's file, because NAB scores row by row: eight
+    series repeat a timestamp (daylight-saving changes, logging glitches;
+    ``attrs["duplicate_timestamps"]``) and one steps back in time once
+    (``attrs["backward_steps"]``). Use :func:`validate_series` before code that
+    needs a strictly increasing index.
+    """
+    key = resolve_nab_name(name)
+    path = fetch(NAB_PREFIX + key + ".csv")
+    frame = pd.read_csv(path)
+    _require_columns(frame, ["timestamp", "value"], str(path))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    frame = frame.set_index("timestamp")
+    frame["value"] = frame["value"].astype(float)
+    if frame["value"].isna().any():
+        raise DataError(f"NAB {key} has missing values; the file is not the registered one. " + FIX_HINT)
+    windows = nab_windows(key)
+    frame["in_window"] = window_mask(frame.index, windows)
+    steps = frame.index.to_series().diff()
+    frame.attrs.update(
+        name=key, category=key.split("/")[0], windows=windows,
+        duplicate_timestamps=int(frame.index.duplicated().sum()),
+        backward_steps=int((steps < pd.Timedelta(0)).sum()),
+    )  # fmt: skip
+    return frame
+
+
+def nab_probationary_length(n_rows: int, percent: float = 0.15) -> int:
+    """NAB's probationary period: the first 15 % of rows, at most 750 (``0.15 * 5000``)."""
+    return int(min(np.floor(percent * n_rows), percent * 5000))
+
+
+
+def nab_corpus_frame(names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Several NAB series stacked long: ``series, category, timestamp, value, in_window,
+    probationary`` (NAB's first 15 % of rows, at most 750)."""
+    names = nab_series_names() if names is None else [resolve_nab_name(n) for n in names]
+    frames = []
+    for key in names:
+        one = load_nab(key).reset_index()
+        probation = np.zeros(len(one), dtype=bool)
+        probation[: nab_probationary_length(len(one))] = True
+        frames.append(one.assign(series=key, category=key.split("/")[0], probationary=probation))
+    cols = ["series", "category", "timestamp", "value", "in_window", "probationary"]
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def nab_windows_frame(names: Sequence[str] | None = None) -> pd.DataFrame:
+    """NAB's anomaly windows as rows ``series, start, end``."""
+    names = nab_series_names() if names is None else [resolve_nab_name(n) for n in names]
+    rows = [{"series": k, "start": a, "end": b} for k in names for a, b in nab_windows(k)]
+    return pd.DataFrame(rows, columns=["series", "start", "end"])
+
+
