@@ -33,18 +33,22 @@ from anomalylab.datasets.kdd import (  # noqa: F401
     load_kdd,
 )
 from anomalylab.datasets.nab import (  # noqa: F401
+    NAB_DETECTORS,
     NAB_LABELS_FILE,
     NAB_PREFIX,
     NAB_PROFILES_FILE,
     NAB_RESULTS_FILE,
     NAB_SPLIT_FILE,
     NAB_SPLIT_SEED,
+    NAB_THRESHOLDS_FILE,
     NAB_WINDOWS_FILE,
     load_nab,
+    load_nab_detector_results,
     make_nab_split,
     nab_anomaly_points,
     nab_categories,
     nab_corpus_frame,
+    nab_detector_thresholds,
     nab_probationary_length,
     nab_profiles,
     nab_published_scores,
@@ -78,6 +82,10 @@ from anomalylab.datasets.sources import (  # noqa: F401
 )
 
 __all__ = [
+    "NAB_DETECTORS",
+    "NAB_THRESHOLDS_FILE",
+    "load_nab_detector_results",
+    "nab_detector_thresholds",
     "FIX_HINT",
     "KDD_ATTACK_TYPES_FILE",
     "KDD_CATEGORICAL",

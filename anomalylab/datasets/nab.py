@@ -178,3 +178,56 @@ def nab_windows_frame(names: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "start", "end"])
 
 
+
+
+# NAB's own detectors whose result files the registry holds (``nab/results/<detector>/...``), in the order of
+# NAB's scoreboard (standard profile).
+NAB_DETECTORS = (
+    "ARTime", "numenta", "knncad", "relativeEntropy", "randomCutForest", "twitterADVec", "windowedGaussian",
+    "random",
+)  # fmt: skip
+NAB_THRESHOLDS_FILE = "nab/config/thresholds.json"
+
+
+def _check_detector(detector: str) -> str:
+    if detector not in NAB_DETECTORS:
+        raise InputError(f"no shipped results for NAB detector {detector!r}; the registry holds {list(NAB_DETECTORS)}.")
+    return detector
+
+
+def nab_detector_thresholds() -> pd.DataFrame:
+    """NAB's shipped thresholds (``config/thresholds.json``): one row per detector of :data:`NAB_DETECTORS`,
+    one column per profile. They are the thresholds NAB's final scores were computed at."""
+    data = _read_json(NAB_THRESHOLDS_FILE)
+    frame = pd.DataFrame({d: {p: v["threshold"] for p, v in data[d].items()} for d in NAB_DETECTORS}).T
+    frame.index.name = "detector"
+    return frame
+
+
+def load_nab_detector_results(detector: str, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """One NAB detector's shipped result files as a corpus frame (the layout of :func:`nab_corpus_frame`, with
+    its ``anomaly_score`` column): what the detector output for every row of every series.
+
+    Scores are taken row by row, as NAB's scorer takes them: row ``i`` of a result file is scored as row ``i``
+    of the series, so a file with another number of rows is refused. Timestamps and values are not compared:
+    NAB ships randomCutForest's files from an older copy of the data (other values in some series, 22 rows in
+    another order in one); ``attrs["rows_differing"]`` counts, per series, the rows whose timestamp differs.
+    """
+    _check_detector(detector)
+    corpus = nab_corpus_frame(names)
+    parts, differing = [], {}
+    for key, one in corpus.groupby("series", sort=False):
+        category, stem = key.split("/", 1)
+        path = fetch(f"nab/results/{detector}/{category}/{detector}_{stem}.csv")
+        shipped = pd.read_csv(path, usecols=["timestamp", "value", "anomaly_score"])
+        if len(shipped) != len(one):
+            raise DataError(f"{path} does not hold the rows of NAB series {key}; the file is not the registered one. "
+                            + FIX_HINT)  # fmt: skip
+        scores = shipped["anomaly_score"].to_numpy(float)
+        if not np.isfinite(scores).all():
+            raise DataError(f"{path}: anomaly_score holds NaN or infinite values. " + FIX_HINT)
+        parts.append(one.assign(anomaly_score=scores))
+        differing[key] = int((pd.to_datetime(shipped["timestamp"]).to_numpy() != one["timestamp"].to_numpy()).sum())
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["rows_differing"] = {k: v for k, v in differing.items() if v}
+    return out

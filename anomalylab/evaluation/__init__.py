@@ -17,12 +17,15 @@ from anomalylab.evaluation.hybrid import hybrid_diagnosis, tidy_grid, tune_hybri
 from anomalylab.evaluation.nab import (
     NAB_RESULT_COLUMNS,
     RESCALES,
+    SERIES_PROTOCOL,
     export_nab_results,
+    nab_detector_rows,
     nab_half_score,
     nab_rescale,
     nab_rows,
     nab_run,
     nab_runs,
+    nab_series_rows,
     unit_interval,
 )
 from anomalylab.evaluation.rows import KINDS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
@@ -66,7 +69,8 @@ __all__ = [
     "TableRule", "TabularSplits", "ThresholdRule", "detection_report", "evaluate_scores", "evaluate_series",
     "evaluate_series_grid", "evaluate_table", "evaluate_table_grid", "export_nab_results", "fit_and_score",
     "fit_and_score_table", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",
-    "kdd_protocol_k1", "kdd_protocol_k2", "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "nab_runs",
+    "kdd_protocol_k1", "kdd_protocol_k2", "SERIES_PROTOCOL", "nab_detector_rows", "nab_series_rows",
+    "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "nab_runs",
     "recall_by", "result_rows", "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma",
     "rule_trainval_best_fbeta", "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant",
     "selected", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",

@@ -21,7 +21,7 @@ from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import result_rows
 from anomalylab.evaluation.series import score_series
-from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score
+from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score, nab_series_scores, range_metrics, runs, vus
 from anomalylab.models.classical import WindowedGaussian
 from anomalylab.paths import atomic_path
 
@@ -182,9 +182,10 @@ def nab_rows(
     - with ``split`` (series -> ``dev``/``eval``, :func:`anomalylab.datasets.nab_split`): the threshold that
       maximises the score of the **development** half alone (``nab_dev_optimised``, kind ``ours``) applied to
       the evaluation half (``protocol="nab_v1.1_eval_half"``, also per category) and to the whole corpus;
-      beside it, the evaluation half at its own corpus-optimised threshold (``protocol``).
+      beside it, the evaluation half at its own corpus-optimised threshold (``protocol``); and per series
+      (:func:`nab_series_rows`) at the development half's thresholds.
     """
-    rows = []
+    rows, dev_thresholds = [], {}
     keys = {"dataset": "nab", "model": model, "seed": seed}
     halves = {}
     if split is not None:
@@ -203,6 +204,7 @@ def nab_rows(
         if not halves:
             continue
         dev_threshold = nab_score(_nab_parts(halves["dev"], windows), profile)["threshold"]
+        dev_thresholds[profile] = dev_threshold
         eval_parts = _nab_parts(halves["eval"], windows)
         scored = {
             ("nab_v1.1_eval_half", "nab_dev_optimised"): nab_score(eval_parts, profile, threshold=dev_threshold),
@@ -214,6 +216,8 @@ def nab_rows(
                                 threshold=result["threshold"], **keys)  # fmt: skip
         rows += _category_rows(halves["eval"], windows, profile, metric, dev_threshold, protocol="nab_v1.1_eval_half",
                                threshold_rule="nab_dev_optimised", **keys)  # fmt: skip
+    if dev_thresholds:
+        rows += nab_series_rows(run, windows, dev_thresholds, model=model, seed=seed)
     return rows
 
 
@@ -242,3 +246,70 @@ def export_nab_results(run: pd.DataFrame, detector: str, out_dir: Path) -> list[
             frame.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
         written.append(target)
     return written
+
+
+SERIES_PROTOCOL = "nab_v1.1_per_series"
+
+
+def nab_series_rows(
+    run: pd.DataFrame,
+    windows: pd.DataFrame,
+    thresholds: dict[str, float],
+    *,
+    model: str,
+    seed: int | None = None,
+    threshold_rule: str = "nab_dev_optimised",
+    kind: str = "ours",
+) -> list[dict]:
+    """Per-series rows of one detector run (``protocol="nab_v1.1_per_series"``, ``series=<name>``): the NAB
+    score of each profile at the corpus threshold ``thresholds[profile]``, and on the scored rows (after the
+    probationary period) VUS-ROC, VUS-PR and, at the standard profile's threshold, range-based precision,
+    recall and F1 with the number of labelled windows.
+
+    Series without a scorable window (NAB's ``artificialNoAnomaly`` and the like) have no per-series score and
+    no rows: rank tests compare series where a detector can be right.
+    """
+    missing = sorted(set(NAB_PROFILE_METRIC) - set(thresholds))
+    if missing:
+        raise InputError(f"thresholds lacks profile(s) {missing}; give one threshold per NAB profile.")
+    parts = dict(zip(run["series"].drop_duplicates(), _nab_parts(run, windows)))
+    keys = {"dataset": "nab", "protocol": SERIES_PROTOCOL, "model": model, "seed": seed,
+            "threshold_rule": threshold_rule, "kind": kind}  # fmt: skip
+    per_profile = {p: nab_series_scores(parts, p, threshold=thresholds[p]) for p in NAB_PROFILE_METRIC}
+    rows = []
+    for name, one in run.groupby("series", sort=False):
+        if np.isnan(per_profile["standard"][name]):
+            continue
+        scored = slice(nab_probationary_length(len(one)), None)
+        labels = one["in_window"].to_numpy()[scored].astype("int8")
+        scores = one["anomaly_score"].to_numpy(dtype=float)[scored]
+        for profile, metric in NAB_PROFILE_METRIC.items():
+            rows += result_rows({metric: per_profile[profile][name]}, series=name, threshold=thresholds[profile],
+                                **keys)  # fmt: skip
+        flags = (scores >= thresholds["standard"]).astype("int8")
+        report = {**vus(labels, scores), **range_metrics(labels, flags), "n_events": float(len(runs(labels)))}
+        rows += result_rows(report, series=name, threshold=thresholds["standard"], **keys)
+    return rows
+
+
+def nab_detector_rows(names=None) -> list[dict]:
+    """:func:`nab_series_rows` of NAB's own detectors (:data:`anomalylab.datasets.NAB_DETECTORS`) from their
+    shipped result files at their shipped thresholds (kind ``published``, rule ``nab_shipped``: NAB tuned them
+    on all 58 series), and each one's corpus score at those thresholds (``series=""``), which equals NAB's
+    ``final_results.json``."""
+    from anomalylab import datasets
+
+    thresholds = datasets.nab_detector_thresholds()
+    windows = datasets.nab_windows_frame(names)
+    rows = []
+    for detector in datasets.NAB_DETECTORS:
+        run = datasets.load_nab_detector_results(detector, names)
+        shipped = thresholds.loc[detector].to_dict()
+        keys = {"model": detector, "threshold_rule": "nab_shipped", "kind": "published"}
+        whole = _nab_parts(run, windows)
+        for profile, metric in NAB_PROFILE_METRIC.items():
+            score = nab_score(whole, profile, threshold=shipped[profile])["score"]
+            rows += result_rows({metric: score}, dataset="nab", protocol="nab_v1.1", threshold=shipped[profile],
+                                **keys)  # fmt: skip
+        rows += nab_series_rows(run, windows, shipped, **keys)
+    return rows
