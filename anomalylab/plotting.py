@@ -20,7 +20,7 @@ from anomalylab import paths
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.paths import atomic_path
-from anomalylab.reporting import pareto_front
+from anomalylab.reporting import pareto_front, t_half_width
 
 COLORS = {
     "series": "#4C72B0",
@@ -189,14 +189,21 @@ def plot_confusion(ax, y_true, flags, title: str | None = None) -> None:
         ax.set_title(title, fontsize="small")
 
 
+def _t_interval(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    half = np.nan_to_num(t_half_width(float(np.std(values, ddof=1)) if len(values) > 1 else np.nan, len(values)))
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def plot_metric_bars(ax, table: pd.DataFrame, metric: str, by: str = "model", hue: str | None = None) -> None:
-    """Mean of ``metric`` per ``by`` (and ``hue``) from a tidy table, with +/- 1 std over seeds as error bars."""
+    """Mean of ``metric`` per ``by`` (and ``hue``) from a tidy table, with the 95 % t-interval over seeds as error
+    bars."""
     rows = table[table["metric"] == metric]
     if rows.empty:
         raise InputError(f"the table has no rows of metric {metric!r}.")
-    sns.barplot(data=rows, y=by, x="value", hue=hue, errorbar="sd", ax=ax, orient="h", capsize=0.2,
+    sns.barplot(data=rows, y=by, x="value", hue=hue, errorbar=_t_interval, ax=ax, orient="h", capsize=0.2,
                 err_kws={"linewidth": 1})  # fmt: skip
-    ax.set_xlabel(f"{metric} (mean ± std over seeds)")
+    ax.set_xlabel(f"{metric} (mean ± 95 % t-interval over seeds)")
     ax.set_ylabel("")
 
 
@@ -225,8 +232,8 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
 
 
 def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
-    """Mean ± std of ``metric`` per row of a ``reporting.summary_stats`` frame (its ``label``: model · threshold
-    rule [protocol]), in its ranked order: ranked ``ours`` rows in colour (pale when too few seeds to rank);
+    """Mean ± 95 % t-interval of ``metric`` per row of a ``reporting.summary_stats`` frame (its ``label``: model ·
+    threshold rule [protocol]), in its ranked order: ranked ``ours`` rows in colour (pale when too few seeds to rank);
     ``protocol`` rows (they read the test split) grey; ``published`` rows grey and hatched."""
     column = f"{metric}_mean"
     if column not in stats:
@@ -234,7 +241,8 @@ def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> 
     rows = stats[stats[column].notna()]
     labels = list(rows["label"])
     y = np.arange(len(rows))
-    std = rows.get(f"{metric}_std", pd.Series(np.nan, index=rows.index)).fillna(0).to_numpy()
+    std = rows.get(f"{metric}_std", pd.Series(np.nan, index=rows.index)).to_numpy()
+    half = np.nan_to_num([t_half_width(s, n) for s, n in zip(std, rows["runs"])], nan=0.0)
     unranked = (rows["source"] == "ours") & rows["rank"].isna()
     rows = rows.assign(source=rows["source"].where(~unranked, "unranked"))
     styles = {
@@ -246,11 +254,11 @@ def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> 
     for source, (style, name) in styles.items():
         pick = (rows["source"] == source).to_numpy()
         if pick.any():
-            ax.barh(y[pick], rows[column].to_numpy()[pick], xerr=std[pick], capsize=2, error_kw={"lw": 0.8},
+            ax.barh(y[pick], rows[column].to_numpy()[pick], xerr=half[pick], capsize=2, error_kw={"lw": 0.8},
                     label=name, **style)  # fmt: skip
     ax.set_yticks(y, labels, fontsize="x-small")
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlabel(f"{metric} (mean ± std over seeds)")
+    ax.set_xlabel(f"{metric} (mean ± 95 % t-interval over seeds)")
     ax.set_title("\n".join(textwrap.wrap(title, 55)), fontsize="small")
 
 

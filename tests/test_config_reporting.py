@@ -49,7 +49,7 @@ def test_write_table_writes_csv_md_and_provenance(tmp_path):
     back = pd.read_csv(out["csv"])
     assert list(back.columns[:9]) == reporting.TABLE_COLUMNS and len(back) == 7
     md = out["md"].read_text()
-    assert "0.600 ± 0.100" in md and "0.400" in md
+    assert "0.600 ± 0.248" in md  # 95 % t-interval of 0.5, 0.6, 0.7 and "0.400" in md
     prov = json.loads(out["provenance"].read_text())
     assert prov["config"]["quick"] is True and "numpy" in prov["packages"]
     hw = prov["hardware"]
@@ -116,7 +116,7 @@ def test_summary_ranks_our_rows_only_counts_each_run_once_and_keeps_protocol_and
     assert "reads the test scores" in stats.loc[3, "reason"]
     assert stats.loc[3, "fit_seconds"] == pytest.approx(10.5)  # the same runs' fit time, shown beside every block
     table = reporting.summary_table(_summary_rows(), spec)
-    assert table.loc[0, "f1"] == "0.850 ± 0.071" and table.loc[4, "protocol"] == "seed paper, other split"
+    assert table.loc[0, "f1"] == "0.850 ± 0.635" and table.loc[4, "protocol"] == "seed paper, other split"
     assert list(table["kind"]) == ["ours", "ours", "ours", "protocol", "published"]
     assert "not ranked" in table.loc[2, "runs"] and "reads the test" in table.loc[3, "protocol"]
     best = reporting.headline_rows(stats, spec)
@@ -168,9 +168,9 @@ def test_update_readme_rewrites_only_the_generated_parts(tmp_path):
     assert reporting.update_readme(readme, tables, specs=(spec,)) is True
     text = readme.read_text()
     assert text.startswith("# top\n") and text.endswith("bottom\n") and "stale" not in text
-    assert "| A title | 1 | alpha | r | f1 | 0.850 ± 0.071 (2) |" in text
+    assert "| A title | 1 | alpha | r | f1 | 0.850 ± 0.635 (2) |" in text
     results = (tmp_path / "RESULTS.md").read_text()
-    assert "#### A title" in results and "0.850 ± 0.071" in results
+    assert "#### A title" in results and "0.850 ± 0.635" in results
     assert reporting.update_readme(readme, tables, specs=(spec,)) is False  # already up to date
     readme.write_text("no markers here")
     with pytest.raises(InputError, match="markers"):
@@ -263,7 +263,7 @@ def test_summary_bars_grey_out_protocol_rows_and_the_pareto_front_holds_ranked_o
 def test_metric_text_quotes_the_table_and_refuses_an_empty_selection():
     table = _summary_rows()
     first = table[table["table"] == "01_first"]
-    assert reporting.metric_text(first, "f1", model="alpha", threshold_rule="r") == "0.850 ± 0.071"
+    assert reporting.metric_text(first, "f1", model="alpha", threshold_rule="r") == "0.850 ± 0.635"
     assert reporting.metric_text(table, "f1", model="paper") == "0.990"
     with pytest.raises(InputError, match="no 'f1' rows"):
         reporting.metric_text(table, "f1", model="nobody")

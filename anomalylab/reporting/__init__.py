@@ -19,6 +19,7 @@ from anomalylab.reporting.readme import (
     results_markdown,
     update_readme,
 )
+from anomalylab.reporting.stats import mean_ci, paired_values, rank_test, t_half_width, wilcoxon_test
 from anomalylab.reporting.summaries import (
     SUMMARIES,
     SummarySpec,
@@ -29,7 +30,6 @@ from anomalylab.reporting.summaries import (
 )
 from anomalylab.reporting.tables import (
     check_table,
-    mean_std,
     metric_stats,
     metric_text,
     read_tables,
@@ -40,8 +40,9 @@ from anomalylab.reporting.tables import (
 
 __all__ = [
     "KINDS", "PROTOCOL_RULES", "PROVENANCE_PACKAGES", "README_END", "README_START", "RESULTS_FILE", "SOURCE_PATHS",
-    "SUMMARIES", "TABLE_COLUMNS", "SummarySpec", "check_table", "git_sha", "hardware", "headline_rows", "mean_std",
-    "metric_stats", "metric_text", "pareto_front", "provenance", "read_tables", "readme_markdown", "result_rows",
+    "SUMMARIES", "TABLE_COLUMNS", "SummarySpec", "check_table", "git_sha", "hardware", "headline_rows", "mean_ci",
+    "metric_stats", "metric_text", "paired_values", "pareto_front", "provenance", "rank_test", "t_half_width",
+    "wilcoxon_test", "read_tables", "readme_markdown", "result_rows",
     "results_markdown", "stats_text", "summarize", "summary_stats", "summary_table", "update_readme", "write_table",
     "write_text_atomic",
 ]  # fmt: skip

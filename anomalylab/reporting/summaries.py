@@ -11,7 +11,8 @@ import pandas as pd
 
 from anomalylab.errors import InputError
 from anomalylab.evaluation import PROTOCOL_RULES
-from anomalylab.reporting.tables import check_table, mean_std
+from anomalylab.reporting.stats import mean_ci
+from anomalylab.reporting.tables import check_table
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,8 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
 
 
 def summary_table(tables: pd.DataFrame, spec: SummarySpec, decimals: int = 3, stats=None) -> pd.DataFrame:
-    """:func:`summary_stats` for reading: ``mean ± std`` strings, the kind of every row, and for
-    ``protocol`` rows the reason they are not ours (``stats``: that summary, if already computed)."""
+    """:func:`summary_stats` for reading: ``mean ± h`` strings (h: 95 % t-interval half-width), the kind of every
+    row, and for ``protocol`` rows the reason they are not ours (``stats``: that summary, if already computed)."""
     stats = summary_stats(tables, spec) if stats is None else stats
     unranked = (stats["source"] == "ours") & stats["rank"].isna()
     out = pd.DataFrame({
@@ -191,16 +192,16 @@ def summary_table(tables: pd.DataFrame, spec: SummarySpec, decimals: int = 3, st
         if mean is None:
             continue
         std = std if std is not None else [np.nan] * len(mean)
-        out[metric] = [mean_std(m, s, n, decimals, missing="") for m, s, n in zip(mean, std, stats["runs"])]
+        out[metric] = [mean_ci(m, s, n, decimals, missing="") for m, s, n in zip(mean, std, stats["runs"])]
     out["fit s"] = stats["fit_seconds"].map(lambda v: "" if np.isnan(v) else f"{v:.1f}")
     return out
 
 
 def stats_text(stats: pd.DataFrame, metric: str, decimals: int = 3) -> pd.Series:
-    """``"mean ± std"`` of ``metric`` for every row of a :func:`summary_stats` frame (the mean alone for one run),
-    for prose generated from the summaries."""
+    """``"mean ± h"`` (95 % t-interval) of ``metric`` for every row of a :func:`summary_stats` frame (the mean
+    alone for one run), for prose generated from the summaries."""
     std = stats.get(f"{metric}_std", pd.Series(np.nan, index=stats.index))
-    return pd.Series([mean_std(m, s, n, decimals) for m, s, n in zip(stats[f"{metric}_mean"], std, stats["runs"])],
+    return pd.Series([mean_ci(m, s, n, decimals) for m, s, n in zip(stats[f"{metric}_mean"], std, stats["runs"])],
                      index=stats.index)  # fmt: skip
 
 

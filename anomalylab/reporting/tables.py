@@ -3,7 +3,7 @@
 A table is long: one row per measurement with at least
 ``dataset, protocol, series, model, seed, threshold_rule, kind, metric, value``.
 :func:`write_table` writes ``<tables_dir>/<name>.csv`` (full precision), a
-Markdown twin ``<name>.md`` (mean +/- std over seeds, rounded, with the
+Markdown twin ``<name>.md`` (mean ± 95 % t-interval over seeds, rounded, with the
 provenance in its header) and ``<name>.provenance.json`` (git sha, hardware, package
 versions, run configuration). Every file is written to a temporary name and
 moved into place, so an interrupted run leaves no half-written table.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from anomalylab import paths
@@ -23,6 +22,7 @@ from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS
 from anomalylab.metrics import METRICS
 from anomalylab.paths import atomic_path
 from anomalylab.reporting.provenance import provenance
+from anomalylab.reporting.stats import mean_ci
 
 
 def check_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -51,24 +51,15 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     return table[TABLE_COLUMNS + extra]
 
 
-def mean_std(mean: float, std: float, count: int, decimals: int = 3, missing: str = "NaN") -> str:
-    """``"mean ± std"`` over ``count`` runs, or the mean alone for one run; ``missing`` for a NaN mean."""
-    if np.isnan(mean):
-        return missing
-    if count > 1 and not np.isnan(std):
-        return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
-    return f"{mean:.{decimals}f}"
-
-
 def summarize(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
-    """Mean +/- std over seeds, pivoted: one row per (dataset, protocol, series, model,
+    """Mean ± half-width of the 95 % t-interval over seeds, pivoted: one row per (dataset, protocol, series, model,
     threshold rule), one column per metric, as strings for reading."""
     table = check_table(table)
     keys = ["dataset", "protocol", "series", "model", "threshold_rule", "kind"]
     grouped = table.groupby([*keys, "metric"], dropna=False, sort=False)["value"]
     stats = grouped.agg(["mean", "std", "count"]).reset_index()
 
-    stats["cell"] = [mean_std(m, s, n, decimals) for m, s, n in zip(stats["mean"], stats["std"], stats["count"])]
+    stats["cell"] = [mean_ci(m, s, n, decimals) for m, s, n in zip(stats["mean"], stats["std"], stats["count"])]
     wide = stats.pivot(index=keys, columns="metric", values="cell")
     order = [m for m in METRICS if m in wide.columns]
     return wide[order].reset_index()
@@ -91,10 +82,10 @@ def metric_stats(table: pd.DataFrame, metric: str, **filters) -> dict:
 
 
 def metric_text(table: pd.DataFrame, metric: str, decimals: int = 3, **filters) -> str:
-    """``"mean ± std"`` (or the value of one run) of ``metric`` over the matching rows: for sentences that
-    quote the table (see :func:`metric_stats`)."""
+    """``"mean ± h"`` (``h``: half-width of the 95 % t-interval over runs; the value alone for one run) of
+    ``metric`` over the matching rows: for sentences that quote the table (see :func:`metric_stats`)."""
     s = metric_stats(table, metric, **filters)
-    return mean_std(s["mean"], s["std"], s["count"], decimals)
+    return mean_ci(s["mean"], s["std"], s["count"], decimals)
 
 
 def write_text_atomic(target: Path, text: str) -> Path:
@@ -128,7 +119,7 @@ def write_table(table: pd.DataFrame, name: str, config=None, tables_dir: Path | 
     header = (
         f"<!-- written by anomalylab.reporting.write_table; git {prov['git_sha']}; "
         f"full precision in {name}.csv, provenance in {name}.provenance.json -->\n\n"
-        f"# {name}\n\nMean ± std over seeds where there are several.\n\n"
+        f"# {name}\n\nMean ± half-width of the 95 % Student-t interval over seeds where there are several.\n\n"
     )
     write_text_atomic(out["md"], header + summary.to_markdown(index=False) + "\n")
     write_text_atomic(out["provenance"], json.dumps(prov, indent=2, default=str) + "\n")
