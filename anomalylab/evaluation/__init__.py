@@ -28,7 +28,7 @@ from anomalylab.evaluation.nab import (
     nab_series_rows,
     unit_interval,
 )
-from anomalylab.evaluation.rows import KINDS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
+from anomalylab.evaluation.rows import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
 from anomalylab.evaluation.selection import rolling_origin_folds, select_variant, selected
 from anomalylab.evaluation.series import (
     ThresholdRule,
@@ -65,7 +65,8 @@ from anomalylab.evaluation.tables import (
 from anomalylab.metrics import detection_report
 
 __all__ = [
-    "KINDS", "NAB_RESULT_COLUMNS", "PROTOCOL_RULES", "RESCALES", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS",
+    "KINDS", "NAB_RESULT_COLUMNS", "PROTOCOL_MODELS", "PROTOCOL_RULES", "RESCALES", "SPLITS", "TABLE_COLUMNS",
+    "TABLE_METRICS",
     "TableRule", "TabularSplits", "ThresholdRule", "detection_report", "evaluate_scores", "evaluate_series",
     "evaluate_series_grid", "evaluate_table", "evaluate_table_grid", "export_nab_results", "fit_and_score",
     "fit_and_score_table", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from anomalylab.errors import InputError
 from anomalylab.metrics import METRICS
+from anomalylab.models.classical import TRANSDUCTIVE_REASON
 
 SPLITS = ("train", "val", "test")
 TABLE_COLUMNS = ["dataset", "protocol", "series", "model", "seed", "threshold_rule", "kind", "metric", "value"]
@@ -24,6 +25,8 @@ PROTOCOL_RULES = {
     "nab_corpus_optimised": "threshold that maximises the score of the very series it scores (NAB's runner): "
     "tuned on the test labels",
 }
+# Models whose scores read the test rows themselves (whatever the threshold rule): their rows are ``protocol``.
+PROTOCOL_MODELS = {"ecod": TRANSDUCTIVE_REASON}
 
 def result_rows(
     metrics: Mapping[str, float],
@@ -47,7 +50,7 @@ def result_rows(
         raise InputError(f"unknown metric name(s) {unknown}; the fixed names are {list(METRICS)}.")
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}.")
-    if kind == "ours" and threshold_rule in PROTOCOL_RULES:
+    if kind == "ours" and (threshold_rule in PROTOCOL_RULES or model in PROTOCOL_MODELS):
         kind = "protocol"
     base = {
         "dataset": dataset, "protocol": protocol, "series": series, "model": model,

@@ -195,7 +195,8 @@ def fit_and_score_table(make_detector, seed, splits: TabularSplits) -> dict:
     test_scores = np.asarray(detector.score_samples(splits.X_test), dtype=float)
     score_seconds = time.perf_counter() - start
     val_scores = np.asarray(detector.score_samples(splits.X_val), dtype=float)
-    return {"val": val_scores, "test": test_scores, "fit_seconds": fit_seconds, "score_seconds": score_seconds}
+    return {"val": val_scores, "test": test_scores, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
+            "reads_test": getattr(detector, "reads_test_rows", None)}  # fmt: skip
 
 
 def evaluate_table_grid(
@@ -248,8 +249,8 @@ def _table_rows(result: dict, splits: TabularSplits, rules: Mapping[str, TableRu
                 threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
                 # rows of a table are not a series: no range-, event-wise or VUS metrics
                 report = detection_report(splits.y_test[mask], test_scores[mask], threshold, series=False)
-            rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=rule_kind(rule),
-                                **subset_keys)  # fmt: skip
+            kind = "protocol" if result.get("reads_test") else rule_kind(rule)  # a transductive detector reads test
+            rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=kind, **subset_keys)
         rows += result_rows({k: result[k] for k in ("fit_seconds", "score_seconds")}, **subset_keys)
     return rows
 

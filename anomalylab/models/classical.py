@@ -252,3 +252,50 @@ class KMeansDistance(_SklearnDetector):
     def score_samples(self, X) -> np.ndarray:
         """Distance of every row to its nearest centroid."""
         return self.model_.transform(self._check(X)).min(axis=1)
+
+
+class PyODDetector(_SklearnDetector):
+    """One of PyOD's classical detectors, fitted on at most ``max_train_rows`` rows (a seeded subsample: kNN and
+    LOF score a row by its distances to every fitting row); score = PyOD's ``decision_function`` (higher = more
+    anomalous).
+
+    - ``"knn"``: distance to the ``n_neighbors``-th nearest fitting row (PyOD's ``KNN``, ``method="largest"``);
+    - ``"lof"``: local outlier factor over ``n_neighbors`` neighbours (PyOD's ``LOF``, novelty scoring);
+    - ``"ecod"``: empirical-CDF outlyingness (PyOD's ``ECOD``). PyOD scores new rows with the empirical
+      distribution of the fitting rows **and the rows being scored** together, so a test row's score depends
+      on the other test rows (transductive): its rows are kind ``protocol`` (``reads_test_rows`` says why).
+    """
+
+    ALGORITHMS = ("knn", "lof", "ecod")
+
+    def __init__(self, algorithm: str = "knn", n_neighbors: int = 10, max_train_rows: int | None = 10_000,
+                 seed: int = 0, name: str | None = None):  # fmt: skip
+        if algorithm not in self.ALGORITHMS:
+            raise InputError(f"algorithm must be one of {self.ALGORITHMS}, got {algorithm!r}.")
+        if n_neighbors < 1:
+            raise InputError(f"n_neighbors must be at least 1, got {n_neighbors}.")
+        self.algorithm, self.n_neighbors, self.max_train_rows = algorithm, int(n_neighbors), max_train_rows
+        self.seed = seed
+        self.name = name or algorithm
+        self.reads_test_rows = TRANSDUCTIVE_REASON if algorithm == "ecod" else None
+
+    def _make(self):
+        if self.algorithm == "knn":
+            from pyod.models.knn import KNN
+
+            return KNN(n_neighbors=self.n_neighbors, method="largest", n_jobs=1)
+        if self.algorithm == "lof":
+            from pyod.models.lof import LOF
+
+            return LOF(n_neighbors=self.n_neighbors, novelty=True, n_jobs=1)
+        from pyod.models.ecod import ECOD
+
+        return ECOD(n_jobs=1)
+
+    def score_samples(self, X) -> np.ndarray:
+        """PyOD's outlier score of every row (higher = more anomalous)."""
+        return np.asarray(self.model_.decision_function(self._check(X)), dtype=float)
+
+
+TRANSDUCTIVE_REASON = ("transductive: PyOD's ECOD scores test rows with the empirical distribution of the fitting "
+                       "and test rows together, so each score reads the other test rows")  # fmt: skip

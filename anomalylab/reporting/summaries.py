@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from anomalylab.errors import InputError
-from anomalylab.evaluation import PROTOCOL_RULES
+from anomalylab.evaluation import PROTOCOL_MODELS, PROTOCOL_RULES
 from anomalylab.reporting.stats import mean_ci
 from anomalylab.reporting.tables import check_table
 
@@ -146,8 +146,8 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
         stats["fit_seconds"] = [exact.get((s, m, p), any_protocol.get((s, m), np.nan)) for s, m, p in
                                 zip(stats["series"], stats["model"], stats["protocol"])]
         stats["source"] = source
-        stats["reason"] = [PROTOCOL_RULES.get(r, "reads the test split") if source == "protocol" else ""
-                           for r in stats["threshold_rule"]]
+        stats["reason"] = [PROTOCOL_RULES.get(r) or PROTOCOL_MODELS.get(m, "reads the test split")
+                           if source == "protocol" else "" for r, m in zip(stats["threshold_rule"], stats["model"])]
         parts.append(stats)
     if not parts or all(p["source"].iloc[0] != "ours" for p in parts):
         raise InputError(f"no 'ours' rows for summary {spec.key!r} in tables {spec.tables}; run their notebooks first.")

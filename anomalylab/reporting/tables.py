@@ -18,7 +18,7 @@ import pandas as pd
 
 from anomalylab import paths
 from anomalylab.errors import InputError
-from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS
+from anomalylab.evaluation import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, TABLE_COLUMNS
 from anomalylab.metrics import METRICS
 from anomalylab.paths import atomic_path
 from anomalylab.reporting.provenance import provenance
@@ -47,6 +47,11 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     if reads_test.any():
         rules = sorted(set(table.loc[reads_test, "threshold_rule"]))
         raise InputError(f"rows under {rules} read the test split and cannot be kind 'ours'; mark them 'protocol'.")
+    scored = (table["kind"] == "ours") & table["model"].isin(list(PROTOCOL_MODELS)) & (table["threshold_rule"] != "")
+    if scored.any():
+        models = sorted(set(table.loc[scored, "model"]))
+        raise InputError(f"{models} score test rows with the other test rows and cannot be kind 'ours'; mark them "
+                         "'protocol'.")  # fmt: skip
     extra = [c for c in table.columns if c not in TABLE_COLUMNS]
     return table[TABLE_COLUMNS + extra]
 
