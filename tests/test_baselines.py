@@ -26,7 +26,8 @@ def test_stl_residual_finds_a_spike_and_reads_only_the_past():
     assert scores[1000] > 2 * scores.drop(1000).quantile(0.99)  # seasonal peaks are not anomalies
     changed = x.copy()
     changed[1100:] += 50
-    pd.testing.assert_series_equal(score_series(detector, changed)[:1100], scores[:1100])  # later values change nothing before
+    # later values change nothing before them
+    pd.testing.assert_series_equal(score_series(detector, changed)[:1100], scores[:1100])
     with pytest.raises(InputError, match="two periods"):
         STLResidual(24).fit(x[:40])
 

@@ -4,7 +4,7 @@ import pytest
 
 from anomalylab import evaluation as ev
 from anomalylab.errors import InputError
-from anomalylab.models.classical import RandomScore, RollingZScore, SeasonalNaive, WindowedGaussian
+from anomalylab.models.classical import PCAReconstruction, RandomScore, RollingZScore, SeasonalNaive, WindowedGaussian
 
 
 def _hourly(n=24 * 30, seed=0):
@@ -172,6 +172,19 @@ def test_k2_fits_on_attack_rows_of_one_half_and_makes_normal_traffic_the_outlier
     assert k2.X_test[k2.y_test == 1, col].mean() < -3
 
 
+def test_deduplicated_k2_drops_exact_copies_before_the_split():
+    frame = fake_kdd(600, attack_share=0.8)
+    copies = pd.concat([frame, frame.iloc[:400], frame.iloc[:400]], ignore_index=True)  # 1,400 rows, 600 distinct
+    k2 = ev.kdd_protocol_k2(copies, seed=0, deduplicate=True)
+    assert k2.protocol == "K2_dedup" and len(k2.X_test) == 300
+    train_rows = {tuple(r) for r in np.round(k2.X_train, 9)}
+    assert not any(tuple(r) in train_rows for r in np.round(k2.X_test, 9))  # no test row copies a training row
+    plain = ev.kdd_protocol_k2(copies, seed=0)
+    assert plain.protocol == "K2" and len(plain.X_test) == 700
+    plain_train = {tuple(r) for r in np.round(plain.X_train, 9)}
+    assert any(tuple(r) in plain_train for r in np.round(plain.X_test, 9))
+
+
 def test_k1_counts_every_test_attack_as_outlier_and_samples_the_seed_subset():
     train, test = fake_kdd(3000, 0.5, seed=1), fake_kdd(3000, 0.5, seed=2, labels=("smurf", "novel"))
     k1 = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=400, n_outliers=100)
@@ -195,7 +208,7 @@ def test_evaluate_table_thresholds_come_from_validation_and_recall_by_groups_out
     assert set(table["protocol"]) == {"K1_sample_400_100", "K1_whole_file"}
     capped = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=400, n_outliers=100, max_train_rows=500)
     assert capped.protocol == "K1_fit500" and len(capped.X_train) == 500  # a capped K1 says so in its name
-    auc = table.query("metric == 'roc_auc' and protocol == 'K1_whole_file'")["value"].iloc[0]
+    f1 = table.query("metric == 'roc_auc' and protocol == 'K1_whole_file'")["value"].iloc[0]
     assert auc > 0.95
     flags = scores.iloc[:, 0].to_numpy() >= expected
     by_type = ev.recall_by(flags, k1.y_test, k1.test_rows)
@@ -318,3 +331,18 @@ def test_select_variant_never_reads_the_test_rows_and_picks_the_best_pooled_f2()
     assert pooled["precision"] < 1.0  # a spike also echoes into the next day's error: seasonal naive's weakness
     random_f2 = tables[0].query("model == 'random' and metric == 'f2'")["value"]
     assert len(random_f2) == 2 and random_f2.max() < pooled["f2"]
+
+
+def test_table_draws_give_every_model_every_seed_on_its_own_split():
+    frame = fake_kdd(1500, attack_share=0.8)
+    models = {
+        "pca": (lambda seed: PCAReconstruction(n_components=2), {"val_q99": ev.table_rule_val_quantile(0.99)}),
+        "random": (lambda seed: RandomScore(seed=seed), {"val_q99": ev.table_rule_val_quantile(0.99)}),
+    }
+    table, scores, splits = ev.evaluate_table_draws(models, lambda s: ev.kdd_protocol_k2(frame, seed=s), (0, 1, 2),
+                                                    progress=False)  # fmt: skip
+    f1 = table.query("metric == 'f1'").pivot_table(index="seed", columns="model", values="value")
+    assert list(f1.index) == [0, 1, 2] and list(f1.columns) == ["pca", "random"]
+    assert f1["pca"].nunique() > 1  # a deterministic detector varies with the draw of the split
+    assert np.array_equal(splits.X_test, ev.kdd_protocol_k2(frame, seed=0).X_test)
+    assert list(scores["pca"].columns) == [0]

@@ -114,14 +114,26 @@ def kdd_protocol_k1(
 
 
 def kdd_protocol_k2(
-    frame: pd.DataFrame, *, seed: int = 0, val_fraction: float = 0.1, max_train_rows: int | None = None
+    frame: pd.DataFrame,
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    max_train_rows: int | None = None,
+    deduplicate: bool = False,
 ) -> TabularSplits:
     """K2, the DAGMM / ALAD protocol on the 10 % file: ``normal`` traffic (about 20 %) is the outlier class.
 
     A random 50/50 split (``seed``); fit on the attack rows of the first half
     (less ``val_fraction`` held out as inlier validation rows for early stopping
     and label-free thresholds); test on the whole second half.
+
+    About 75 % of the 10 % file's rows are exact copies of other rows (``smurf`` and ``neptune`` floods), so the
+    random split puts copies of training rows in the test half. ``deduplicate=True`` keeps one row of each set of
+    identical rows (features and label) before the split (protocol ``K2_dedup``); ``normal`` is then the
+    majority class of what is left.
     """
+    if deduplicate:
+        frame = frame.drop_duplicates(ignore_index=True)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(frame))
     first, second = np.sort(order[: len(frame) // 2]), np.sort(order[len(frame) // 2 :])
@@ -138,8 +150,10 @@ def kdd_protocol_k2(
         "test_only": np.zeros(len(test), dtype=bool),
         "second_half": np.ones(len(test), dtype=bool),
     })  # fmt: skip
+    name = "K2_dedup" if deduplicate else "K2"
     return TabularSplits(
-        protocol="K2", X_train=encoder.transform(frame.iloc[fit_rows]), X_val=encoder.transform(frame.iloc[val_rows]),
+        protocol=name,
+        X_train=encoder.transform(frame.iloc[fit_rows]), X_val=encoder.transform(frame.iloc[val_rows]),
         y_val=np.zeros(len(val_rows)), X_test=X_test,
         y_test=(test["is_attack"].to_numpy() == 0).astype(int), test_rows=test_rows, subsets=("second_half",),
         encoder=encoder, unseen_in_test=unseen,
@@ -271,6 +285,36 @@ def evaluate_table(
     table, scores = evaluate_table_grid({model: (make_detector, seeds, rules)}, splits, dataset=dataset,
                                         progress=progress, desc=model)  # fmt: skip
     return table, scores[model]
+
+
+def evaluate_table_draws(
+    models: Mapping[str, tuple[Callable[[int | None], object], Mapping[str, TableRule]]],
+    make_splits: Callable[[int], TabularSplits],
+    seeds: Sequence[int],
+    *,
+    dataset: str = "kddcup99",
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], TabularSplits]:
+    """Every model on a fresh draw of the protocol per seed: seed ``s`` draws the splits with
+    ``make_splits(s)`` (sample, split, validation rows) and seeds every model with ``s`` (deterministic
+    detectors ignore it). Intervals over seeds then include the data draw, classical detectors get a
+    spread too, and the rows of one seed pair across models (a Wilcoxon test over seeds).
+
+    ``models`` maps a name to ``(make_detector, rules)``. Returns ``(table, scores, splits)``: the rows of every
+    seed, and the test scores and splits of the first seed (for figures).
+    """
+    if not seeds:
+        raise InputError("seeds is empty; give at least one seed (one draw of the splits each).")
+    tables, first = [], None
+    for seed in seeds:
+        splits = make_splits(seed)
+        grid = {name: (make, (seed,), rules) for name, (make, rules) in models.items()}
+        table, scores = evaluate_table_grid(grid, splits, dataset=dataset, progress=progress,
+                                            desc=f"{splits.protocol} draw {seed}")  # fmt: skip
+        tables.append(table)
+        if first is None:
+            first = (scores, splits)
+    return pd.concat(tables, ignore_index=True), first[0], first[1]
 
 
 def hold_out_labelled(splits: TabularSplits, n: int, seed: int = 0) -> tuple[TabularSplits, np.ndarray]:
