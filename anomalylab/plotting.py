@@ -189,7 +189,9 @@ def plot_confusion(ax, y_true, flags, title: str | None = None) -> None:
         ax.set_title(title, fontsize="small")
 
 
-def _t_interval(values) -> tuple[float, float]:
+def t_interval_bounds(values) -> tuple[float, float]:
+    """The 95 % Student-t interval of the mean of ``values`` (the mean alone for one value): seaborn's
+    ``errorbar=`` for bars over seeds."""
     values = np.asarray(values, dtype=float)
     half = np.nan_to_num(t_half_width(float(np.std(values, ddof=1)) if len(values) > 1 else np.nan, len(values)))
     return float(values.mean() - half), float(values.mean() + half)
@@ -201,7 +203,7 @@ def plot_metric_bars(ax, table: pd.DataFrame, metric: str, by: str = "model", hu
     rows = table[table["metric"] == metric]
     if rows.empty:
         raise InputError(f"the table has no rows of metric {metric!r}.")
-    sns.barplot(data=rows, y=by, x="value", hue=hue, errorbar=_t_interval, ax=ax, orient="h", capsize=0.2,
+    sns.barplot(data=rows, y=by, x="value", hue=hue, errorbar=t_interval_bounds, ax=ax, orient="h", capsize=0.2,
                 err_kws={"linewidth": 1})  # fmt: skip
     ax.set_xlabel(f"{metric} (mean ± 95 % t-interval over seeds)")
     ax.set_ylabel("")

@@ -120,6 +120,7 @@ def kdd_protocol_k2(
     val_fraction: float = 0.1,
     max_train_rows: int | None = None,
     deduplicate: bool = False,
+    encoder_args: Mapping | None = None,
 ) -> TabularSplits:
     """K2, the DAGMM / ALAD protocol on the 10 % file: ``normal`` traffic (about 20 %) is the outlier class.
 
@@ -130,7 +131,8 @@ def kdd_protocol_k2(
     About 75 % of the 10 % file's rows are exact copies of other rows (``smurf`` and ``neptune`` floods), so the
     random split puts copies of training rows in the test half. ``deduplicate=True`` keeps one row of each set of
     identical rows (features and label) before the split (protocol ``K2_dedup``); ``normal`` is then the
-    majority class of what is left.
+    majority class of what is left. ``encoder_args`` go to :class:`~anomalylab.preprocessing.KDDEncoder` (to
+    compare preprocessing choices; the default is the package's encoding).
     """
     if deduplicate:
         frame = frame.drop_duplicates(ignore_index=True)
@@ -140,7 +142,7 @@ def kdd_protocol_k2(
     inliers = first[frame["is_attack"].to_numpy()[first] == 1]
     val_rows = _sample_rows(rng, inliers, int(round(val_fraction * len(inliers))))
     fit_rows = _cap_rows(rng, np.setdiff1d(inliers, val_rows), max_train_rows)
-    encoder = KDDEncoder().fit(frame.iloc[fit_rows])
+    encoder = KDDEncoder(**(encoder_args or {})).fit(frame.iloc[fit_rows])
     test = frame.iloc[second]
     X_test = encoder.transform(test)
     unseen = dict(encoder.unseen_counts_)
