@@ -28,7 +28,7 @@ def test_nab_score_reproduces_final_results_json_at_the_shipped_thresholds(detec
 def test_detector_rows_are_published_per_series_and_agree_with_the_corpus_scores():
     names = datasets.nab_series_names("realKnownCause")
     table = pd.DataFrame(nab_detector_rows(names))
-    assert set(table["model"]) == set(datasets.NAB_DETECTORS)
+    assert set(table["model"]) == {f"{d} (NAB)" for d in datasets.NAB_DETECTORS}
     assert (table["kind"] == "published").all() and (table["threshold_rule"] == "nab_shipped").all()
     per_series = table[table["protocol"] == SERIES_PROTOCOL]
     # every realKnownCause series has windows: one row per detector, series and metric
@@ -39,7 +39,7 @@ def test_detector_rows_are_published_per_series_and_agree_with_the_corpus_scores
     run = datasets.load_nab_detector_results("ARTime", [one])
     threshold = datasets.nab_detector_thresholds().loc["ARTime", "standard"]
     alone = metrics.nab_score(_nab_parts(run, datasets.nab_windows_frame([one])), threshold=threshold)["score"]
-    row = per_series[(per_series["model"] == "ARTime") & (per_series["series"] == one)
+    row = per_series[(per_series["model"] == "ARTime (NAB)") & (per_series["series"] == one)
                      & (per_series["metric"] == "nab_standard")]  # fmt: skip
     assert row["value"].item() == pytest.approx(alone)
 

@@ -9,6 +9,7 @@ development half alone (``ours``). :func:`export_nab_results` writes NAB's resul
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -292,11 +293,13 @@ def nab_series_rows(
     return rows
 
 
-def nab_detector_rows(names=None) -> list[dict]:
-    """:func:`nab_series_rows` of NAB's own detectors (:data:`anomalylab.datasets.NAB_DETECTORS`) from their
+def nab_detector_rows(names=None, split: pd.Series | None = None) -> list[dict]:
+    """:func:`nab_series_rows` of NAB's own detectors (:data:`anomalylab.datasets.NAB_DETECTORS`, named
+    ``"<detector> (NAB)"`` apart from ours: both have a ``random`` and a windowed Gaussian) from their
     shipped result files at their shipped thresholds (kind ``published``, rule ``nab_shipped``: NAB tuned them
     on all 58 series), and each one's corpus score at those thresholds (``series=""``), which equals NAB's
-    ``final_results.json``."""
+    ``final_results.json``; with ``split`` also the score of the evaluation half at those thresholds
+    (``protocol="nab_v1.1_eval_half"``), beside ours on the same series."""
     from anomalylab import datasets
 
     thresholds = datasets.nab_detector_thresholds()
@@ -305,11 +308,13 @@ def nab_detector_rows(names=None) -> list[dict]:
     for detector in datasets.NAB_DETECTORS:
         run = datasets.load_nab_detector_results(detector, names)
         shipped = thresholds.loc[detector].to_dict()
-        keys = {"model": detector, "threshold_rule": "nab_shipped", "kind": "published"}
-        whole = _nab_parts(run, windows)
-        for profile, metric in NAB_PROFILE_METRIC.items():
-            score = nab_score(whole, profile, threshold=shipped[profile])["score"]
-            rows += result_rows({metric: score}, dataset="nab", protocol="nab_v1.1", threshold=shipped[profile],
+        keys = {"model": f"{detector} (NAB)", "threshold_rule": "nab_shipped", "kind": "published"}
+        parts = {"nab_v1.1": _nab_parts(run, windows)}
+        if split is not None:
+            parts["nab_v1.1_eval_half"] = _nab_parts(run[run["series"].map(split) == "eval"], windows)
+        for (protocol, part), (profile, metric) in itertools.product(parts.items(), NAB_PROFILE_METRIC.items()):
+            score = nab_score(part, profile, threshold=shipped[profile])["score"]
+            rows += result_rows({metric: score}, dataset="nab", protocol=protocol, threshold=shipped[profile],
                                 **keys)  # fmt: skip
         rows += nab_series_rows(run, windows, shipped, **keys)
     return rows

@@ -78,8 +78,8 @@ class MatrixProfileDiscord(_HistoryBaseline):
 
     def fit(self, train, val=None):  # noqa: ARG002
         values = _values(train)
-        if len(values) < 4 * self.m:
-            raise InputError(f"{self.name} needs at least {4 * self.m} training points, got {len(values)}.")
+        if len(values) < 2 * self.m:
+            raise InputError(f"{self.name} needs at least {2 * self.m} training points, got {len(values)}.")
         if not np.isfinite(values).all():
             raise InputError(f"{self.name}: the training series holds NaN or infinite values.")
         self.train_ = values.astype(float)
