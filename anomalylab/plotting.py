@@ -281,3 +281,16 @@ def plot_quality_cost(ax, stats: pd.DataFrame, metric: str, title: str = "") -> 
     ax.set(xlabel="fit seconds per run (log; < 0.01 s drawn at 0.01)", ylabel=metric)
     ax.set_title(title, fontsize="small")
     ax.legend(fontsize="x-small", loc="lower right")
+
+
+def plot_cd_diagram(ax, result: dict, title: str = "") -> None:
+    """A critical-difference diagram (Demšar 2006) of a :func:`anomalylab.reporting.rank_test` result:
+    average ranks on the axis (1 = best, left), detectors that the Nemenyi test cannot tell apart (p >= 0.05)
+    joined by a bar. Drawn by scikit-posthocs."""
+    import scikit_posthocs as sp
+
+    sp.critical_difference_diagram(result["ranks"], result["nemenyi"], ax=ax,
+                                   label_props={"fontsize": "x-small"})  # fmt: skip
+    n = result["blocks"]
+    ax.set_title("\n".join(textwrap.wrap(f"{title} ({n} series; CD = {result['critical_difference']:.2f}, Friedman "
+                                         f"p = {result['friedman_p']:.2g})", 90)), fontsize="small")  # fmt: skip

@@ -208,7 +208,7 @@ def test_evaluate_table_thresholds_come_from_validation_and_recall_by_groups_out
     assert set(table["protocol"]) == {"K1_sample_400_100", "K1_whole_file"}
     capped = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=400, n_outliers=100, max_train_rows=500)
     assert capped.protocol == "K1_fit500" and len(capped.X_train) == 500  # a capped K1 says so in its name
-    f1 = table.query("metric == 'roc_auc' and protocol == 'K1_whole_file'")["value"].iloc[0]
+    auc = table.query("metric == 'roc_auc' and protocol == 'K1_whole_file'")["value"].iloc[0]
     assert auc > 0.95
     flags = scores.iloc[:, 0].to_numpy() >= expected
     by_type = ev.recall_by(flags, k1.y_test, k1.test_rows)

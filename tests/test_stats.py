@@ -43,6 +43,20 @@ def test_wilcoxon_pairs_by_seed_and_equals_scipy():
         reporting.wilcoxon_test(table, "f1", ("A", {"model": "a"}), ("C", {"model": "c"}))
 
 
+def test_a_deterministic_detector_pairs_with_every_seed():
+    rng = np.random.default_rng(5)
+    a = rng.normal(0.7, 0.05, 6)
+    table = pd.concat([_rows({"a": a}), pd.DataFrame(reporting.result_rows({"f1": 0.6}, dataset="toy", model="pca",
+                                                                            threshold_rule="r"))])  # fmt: skip
+    result = reporting.wilcoxon_test(table, "f1", ("A", {"model": "a"}), ("PCA", {"model": "pca"}))
+    assert result["pairs"] == 6 and result["mean_b"] == pytest.approx(0.6)
+    assert result["p_value"] == pytest.approx(stats.wilcoxon(a - 0.6).pvalue)
+    both = pd.concat([table, pd.DataFrame(reporting.result_rows({"f1": 0.7}, dataset="toy", model="ocsvm",
+                                                                threshold_rule="r"))])  # fmt: skip
+    alone = reporting.wilcoxon_test(both, "f1", ("PCA", {"model": "pca"}), ("OCSVM", {"model": "ocsvm"}))
+    assert alone["pairs"] == 1 and np.isnan(alone["p_value"])
+
+
 def test_rank_test_orders_detectors_and_its_cd_is_demsars():
     rng = np.random.default_rng(1)
     base = rng.uniform(0, 1, 30)

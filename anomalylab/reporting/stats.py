@@ -53,15 +53,23 @@ def paired_values(table: pd.DataFrame, metric: str, groups: Mapping[str, Mapping
     """One column per group (``label -> filters``), one row per value of ``on`` that every group has.
 
     ``on="seed"``: runs of two models paired by seed on one dataset; ``on="series"``: per-series values
-    (averaged over seeds) paired by series. Values of ``on`` that a group lacks are dropped for all.
+    (averaged over seeds) paired by series. Values of ``on`` that a group lacks are dropped for all. A group
+    without any value of ``on`` (a deterministic detector's single run) is the same value in every pair, so the
+    test becomes a one-sample test of the other group's runs against it.
     """
     if len(groups) < 2:
         raise InputError("give at least two groups to pair.")
-    columns = {}
+    columns, constant = {}, {}
     for label, filters in groups.items():
         rows = _select(table, metric, filters)
-        columns[label] = rows.groupby(on, dropna=False)["value"].mean()
-    wide = pd.DataFrame(columns).dropna()
+        if rows[on].isna().all():  # a deterministic detector (no seed): the same value for every pair
+            constant[label] = float(rows["value"].mean())
+        else:
+            columns[label] = rows.dropna(subset=[on]).groupby(on)["value"].mean()
+    wide = pd.DataFrame(columns).dropna() if columns else pd.DataFrame(index=pd.Index([np.nan], name=on))
+    for label, value in constant.items():
+        wide[label] = value
+    wide = wide[list(groups)]
     if wide.empty:
         raise InputError(f"the groups share no {on!r}; nothing to pair.")
     return wide
@@ -72,11 +80,14 @@ def wilcoxon_test(table: pd.DataFrame, metric: str, a: tuple[str, Mapping], b: t
     """Wilcoxon signed-rank test of ``a`` against ``b`` (each ``(label, filters)``), paired on ``on``.
 
     Returns the labels, the number of pairs, both means, the median of ``a - b``, the statistic and the
-    two-sided p-value (exact for small samples, scipy's default). With all differences zero, p is 1.
+    two-sided p-value (exact for small samples, scipy's default). With all differences zero, p is 1; with one
+    pair (two deterministic detectors) it is NaN: there is nothing to test.
     """
     wide = paired_values(table, metric, dict([a, b]), on=on)
     diff = wide[a[0]] - wide[b[0]]
-    if (diff == 0).all():
+    if len(wide) < 2:  # two deterministic detectors: one run each, nothing to test
+        statistic, p_value = float("nan"), float("nan")
+    elif (diff == 0).all():
         statistic, p_value = float("nan"), 1.0
     else:
         result = stats.wilcoxon(wide[a[0]], wide[b[0]])
