@@ -104,7 +104,7 @@ SUMMARIES = (
     SummarySpec(
         "sequence", "Windows of real series (24 steps): sequence autoencoders vs forecast error and Isolation Forest",
         ("04_sequence_models",), r"^chronological split", ("val_mean_3sd",),
-        ("pr_auc", "vus_pr", "roc_auc", "range_f1", "event_f1"),
+        ("pr_auc", "vus_pr", "roc_auc", "range_f1", "event_f1", "n_events"),
         by_series=True,
     ),
 )
