@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anomalylab import runner
+from anomalylab import datasets, runner
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import result_rows
@@ -300,8 +300,6 @@ def nab_detector_rows(names=None, split: pd.Series | None = None) -> list[dict]:
     on all 58 series), and each one's corpus score at those thresholds (``series=""``), which equals NAB's
     ``final_results.json``; with ``split`` also the score of the evaluation half at those thresholds
     (``protocol="nab_v1.1_eval_half"``), beside ours on the same series."""
-    from anomalylab import datasets
-
     thresholds = datasets.nab_detector_thresholds()
     windows = datasets.nab_windows_frame(names)
     rows = []

@@ -151,6 +151,13 @@ def nab_score(
     """
     cost = _check_profile(profile)
     sweep, n_windows = _sweep_table(*_nab_parts(series, profile, probation_percent), cost)
+    if n_windows == 0:
+        raise InputError("the corpus has no scorable anomaly window; the NAB score is undefined.")
+    return _normalised(sweep, n_windows, cost, threshold)
+
+
+def _normalised(sweep: pd.DataFrame, n_windows: int, cost: dict, threshold: float | None) -> dict[str, float]:
+    """The score of a sweep table at ``threshold`` (None: the best one), normalised by null and perfect."""
     if threshold is None:
         row = sweep.loc[sweep["raw_score"].idxmax()]
     else:
@@ -159,8 +166,6 @@ def nab_score(
         row = candidates.iloc[-1]
     null = -cost["fnWeight"] * n_windows
     perfect = cost["tpWeight"] * n_windows
-    if n_windows == 0:
-        raise InputError("the corpus has no scorable anomaly window; the NAB score is undefined.")
     return {
         "score": float(100 * (row["raw_score"] - null) / (perfect - null)),
         "raw_score": float(row["raw_score"]),
@@ -179,16 +184,10 @@ def nab_series_scores(
     ``series`` maps a name to ``(scores, index, windows)``. Per-series scores are what rank tests over series
     compare; they are not the corpus score (which sums raw scores before normalising).
     """
+    cost = _check_profile(profile)
     out = {}
     for name, part in series.items():
-        _, _, windows = part
-        if not len(windows):
-            out[name] = float("nan")
-            continue
-        try:
-            out[name] = nab_score([part], profile, threshold=threshold, probation_percent=probation_percent)["score"]
-        except InputError as error:
-            if "no scorable anomaly window" not in str(error):
-                raise
-            out[name] = float("nan")  # every window lies in the probationary period
+        sweep, n_windows = _sweep_table(*_nab_parts([part], profile, probation_percent), cost)
+        # no window, or every window inside the probationary period: no score
+        out[name] = _normalised(sweep, n_windows, cost, threshold)["score"] if n_windows else float("nan")
     return out

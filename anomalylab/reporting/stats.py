@@ -37,7 +37,9 @@ def mean_ci(mean: float, std: float, count: int, decimals: int = 3, missing: str
     return f"{mean:.{decimals}f} ± {half:.{decimals}f}"
 
 
-def _select(table: pd.DataFrame, metric: str, filters: Mapping) -> pd.DataFrame:
+def select_rows(table: pd.DataFrame, metric: str, filters: Mapping) -> pd.DataFrame:
+    """The rows of ``metric`` that match ``filters`` (column=value; ``series=""`` matches empty series). Refuses
+    an unknown column and an empty selection, so nothing built on it can quote a number that is not there."""
     rows = table[table["metric"] == metric]
     for column, value in filters.items():
         if column not in rows:
@@ -61,7 +63,7 @@ def paired_values(table: pd.DataFrame, metric: str, groups: Mapping[str, Mapping
         raise InputError("give at least two groups to pair.")
     columns, constant = {}, {}
     for label, filters in groups.items():
-        rows = _select(table, metric, filters)
+        rows = select_rows(table, metric, filters)
         if rows[on].isna().all():  # a deterministic detector (no seed): the same value for every pair
             constant[label] = float(rows["value"].mean())
         else:

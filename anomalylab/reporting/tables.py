@@ -22,7 +22,7 @@ from anomalylab.evaluation import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, TABLE_
 from anomalylab.metrics import METRICS
 from anomalylab.paths import atomic_path
 from anomalylab.reporting.provenance import provenance
-from anomalylab.reporting.stats import mean_ci
+from anomalylab.reporting.stats import mean_ci, select_rows
 
 
 def check_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -74,15 +74,7 @@ def metric_stats(table: pd.DataFrame, metric: str, **filters) -> dict:
     """Mean, std and count of ``metric`` over the rows of ``table`` that match ``filters`` (column=value;
     ``series=""`` matches empty series). Refuses an empty selection, so prose built on it cannot quote a
     number that is not in the table."""
-    rows = table[table["metric"] == metric]
-    for column, value in filters.items():
-        if column not in rows:
-            raise InputError(f"the table has no column {column!r}.")
-        values = rows[column].astype(object).fillna("") if value == "" else rows[column]
-        rows = rows[values == value]
-    if rows.empty:
-        raise InputError(f"no {metric!r} rows match {filters}.")
-    values = rows["value"].astype(float)
+    values = select_rows(table, metric, filters)["value"].astype(float)
     return {"mean": float(values.mean()), "std": float(values.std()), "count": int(values.count())}
 
 
