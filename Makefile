@@ -28,14 +28,24 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 	  { echo "error: $(PYTHON) is not Python 3.11; run 'make PYTHON=/path/to/python3.11 env'"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[notebooks,dev]"
 	touch $@
 
 data: $(DATA_STAMP) ## fetch and verify every raw file into data/raw (offline: set ANOMALYLAB_DATA_MIRROR)
 
-$(DATA_STAMP): anomalylab/registry.txt | $(ENV_STAMP)
+# The stamp depends on every registered raw file: deleting one makes `make data` fetch again.
+RAW_FILES := $(addprefix data/raw/,$(shell awk '!/^\#/ && NF {print $$1}' anomalylab/registry.txt))
+
+$(DATA_STAMP): anomalylab/registry.txt $(RAW_FILES) | $(ENV_STAMP)
 	$(PY) -m anomalylab.datasets
 	touch $@
+
+$(RAW_FILES): ;  # no recipe: a missing raw file only makes the stamp stale
+
+# A relative mirror is made absolute here, once: papermill and nbval run the notebooks in notebooks/.
+ifdef ANOMALYLAB_DATA_MIRROR
+export ANOMALYLAB_DATA_MIRROR := $(abspath $(ANOMALYLAB_DATA_MIRROR))
+endif
 
 # Independent notebooks run side by side (one process each, TensorFlow on one thread in each: same numbers).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

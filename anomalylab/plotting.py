@@ -52,8 +52,9 @@ def save_figure(fig, name: str, config=None, figures_dir: Path | None = None) ->
 
     ``name`` is ``NN_name`` (the notebook number first).
     """
-    if not name or "/" in name or name.endswith(".png"):
-        raise InputError(f"figure name must be a bare name like '01_mixtiles_series', got {name!r}.")
+    paths.check_output_name(name, "figure", "01_mixtiles_series")
+    if name.endswith(".png"):
+        raise InputError(f"figure name must be a bare name like '01_mixtiles_series' (no suffix), got {name!r}.")
     if figures_dir is None:
         figures_dir = config.figures_dir if config is not None else paths.FIGURES_DIR
     target = Path(figures_dir) / f"{name}.png"

@@ -43,7 +43,14 @@ def as_samples(X, ndim: int | None = None, name: str = "X", flatten: bool = Fals
 
     ``ndim`` demands one of the two; ``flatten`` turns windows into rows (for tabular detectors).
     """
-    arr = np.asarray(X, dtype="float32")
+    arr = np.asarray(X)
+    if arr.dtype != np.float32:
+        wide = np.asarray(arr, dtype=float)
+        finite = np.isfinite(wide)
+        if finite.all() and wide.size and np.abs(wide).max() >= np.finfo("float32").max:
+            raise InputError(f"{name} holds values up to {np.abs(wide).max():.3g}, beyond float32's range "
+                             "(3.4e38) that the models compute in; scale them first (e.g. preprocessing.fit_scaler).")
+        arr = wide.astype("float32")
     if flatten and arr.ndim == 3:
         arr = arr.reshape(len(arr), -1)
     allowed = (2, 3) if ndim is None else (ndim,)
@@ -62,9 +69,45 @@ def index_of(obj) -> pd.Index:
     return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(obj))
 
 
+KEEP_FILE_ORDER = "keep_file_order"  # attrs flag: rows stay in their file's order (NAB repeats timestamps)
+
+
+def check_time_order(obj, name: str = "series") -> None:
+    """Refuse a Series or DataFrame on a DatetimeIndex whose timestamps go back or repeat.
+
+    A reversed or shuffled series would be forecast backwards. NAB's files repeat a few timestamps and step
+    back once, and NAB scores them row by row as they are: its loader says so with
+    ``obj.attrs["keep_file_order"] = True``, the only way past this check.
+    """
+    index = getattr(obj, "index", None)
+    if not isinstance(index, pd.DatetimeIndex) or obj.attrs.get(KEEP_FILE_ORDER):
+        return
+    if not index.is_monotonic_increasing:
+        raise InputError(f"{name}'s timestamps are not in time order; sort it with .sort_index() first.")
+    if index.has_duplicates:
+        first = index[index.duplicated()][0]
+        raise InputError(f"{name} repeats {int(index.duplicated().sum())} timestamp(s) (first: {first}); "
+                         "aggregate them, e.g. .groupby(level=0).mean().")  # fmt: skip
+
+
 def values_2d(obj, name: str = "series") -> np.ndarray:
-    """:func:`as_2d` of the values only: a Series' index is not validated (NAB files repeat timestamps)."""
-    return as_2d(obj.to_numpy() if isinstance(obj, (pd.Series, pd.DataFrame)) else obj, name)
+    """:func:`as_2d` of the values of a Series, DataFrame or array, after :func:`check_time_order`."""
+    if isinstance(obj, (pd.Series, pd.DataFrame)):
+        check_time_order(obj, name)
+        obj = obj.to_numpy()
+    return as_2d(obj, name)
+
+
+def scores_on_index(series, scores: np.ndarray, name: str | None = None) -> pd.Series:
+    """``scores`` of the last ``len(scores)`` points of ``series`` as a Series on its whole index, NaN before
+    (the points without enough history to score)."""
+    index = index_of(series)
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) > len(index):
+        raise InputError(f"{len(scores)} scores for {len(index)} points.")
+    out = np.full(len(index), np.nan)
+    out[len(index) - len(scores) :] = scores
+    return pd.Series(out, index=index, name=name)
 
 
 def _check_window(window: int, name: str = "window") -> int:
@@ -190,6 +233,16 @@ KDD_LOG_FEATURES = (
     "count", "srv_count", "dst_host_count", "dst_host_srv_count",
 )  # fmt: skip
 KDD_NON_FEATURES = ("label", "attack_category", "is_attack")
+# The 41 features of kddcup.names (tests/test_datasets.py checks them against the file), in its order.
+KDD_FEATURES = (
+    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land", "wrong_fragment", "urgent",
+    "hot", "num_failed_logins", "logged_in", "num_compromised", "root_shell", "su_attempted", "num_root",
+    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login", "is_guest_login",
+    "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate", "same_srv_rate",
+    "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_srv_rate",
+    "dst_host_diff_srv_rate", "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
+    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate",
+)  # fmt: skip
 UNSEEN = "__unseen__"
 
 
@@ -205,6 +258,10 @@ class KDDEncoder:
     - The numeric columns are scaled (``scaler``: standard by default) with
       statistics of the fitted rows only (fit it on training inliers); a column
       that is constant there keeps scale 1.
+    - Only KDD's 41 named features are encoded (``KDD_FEATURES``; the label columns ``label``,
+      ``attack_category`` and ``is_attack`` are skipped). Any other column is refused unless listed in
+      ``extra_columns`` (numeric): a label-derived column such as the ``difficulty`` field of NSL-KDD-format
+      files would otherwise become a feature and lift every score.
     - The one-hot columns stay 0/1 (``scale_onehot=False``, the default):
       standardising a category seen in 0.01 % of the fitted rows would turn its
       1 into about 100 standard deviations, and every row with a rare service
@@ -218,11 +275,12 @@ class KDDEncoder:
         categorical=("protocol_type", "service", "flag"),
         scaler: str = "standard",
         scale_onehot: bool = False,
+        extra_columns=(),
     ):
         if scaler not in SCALERS:
             raise InputError(f"unknown scaler {scaler!r}; choose one of {sorted(SCALERS)}.")
         self.log_features, self.categorical = tuple(log_features), tuple(categorical)
-        self.scaler, self.scale_onehot = scaler, scale_onehot
+        self.scaler, self.scale_onehot, self.extra_columns = scaler, scale_onehot, tuple(extra_columns)
 
     def _numeric(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame):
@@ -230,8 +288,23 @@ class KDDEncoder:
         missing = [c for c in (*self.categorical, *self.log_features) if c not in frame.columns]
         if missing:
             raise InputError(f"the frame lacks KDD column(s) {missing}; load it with datasets.load_kdd.")
+        known = {*KDD_FEATURES, *KDD_NON_FEATURES, *self.extra_columns}
+        unknown = [c for c in frame.columns if c not in known]
+        if unknown:
+            raise InputError(f"the frame has column(s) {unknown} that are not among KDD's 41 features; drop them, "
+                             "or list the numeric ones in KDDEncoder(extra_columns=[...]) if they are features "
+                             "(never a label-derived column such as NSL-KDD's 'difficulty').")  # fmt: skip
         drop = [*self.categorical, *(c for c in KDD_NON_FEATURES if c in frame.columns)]
-        numeric = frame.drop(columns=drop).astype(float)
+        numeric = frame.drop(columns=drop)
+        text = [c for c in numeric.columns if not pd.api.types.is_numeric_dtype(numeric[c])]
+        if text:
+            raise InputError(f"column(s) {text} of the frame are not numeric; KDD's categorical features are "
+                             f"{list(self.categorical)}; convert the others with pd.to_numeric.")  # fmt: skip
+        numeric = numeric.astype(float)
+        missing = [c for c in (*self.categorical, *numeric.columns) if frame[c].isna().any()]
+        if missing:
+            raise InputError(f"column(s) {missing} hold missing values; KDD rows have none: drop or fill those "
+                             "rows (the registered files have no gaps).")  # fmt: skip
         numeric[list(self.log_features)] = np.log1p(numeric[list(self.log_features)].clip(lower=0))
         return numeric
 

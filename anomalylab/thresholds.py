@@ -24,17 +24,36 @@ def _scores(scores, name: str = "scores") -> np.ndarray:
     return arr
 
 
+def _finite(value, name: str) -> float:
+    """``value`` as a float; refuses NaN, infinity and non-numbers with a message naming ``name``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}.") from None
+    if isinstance(value, bool) or not np.isfinite(number):
+        raise InputError(f"{name} must be a finite number, got {value!r}: NaN or infinity would flag nothing "
+                         "(or everything) without saying so.")  # fmt: skip
+    return number
+
+
+def _result(threshold: float, what: str) -> float:
+    if not np.isfinite(threshold):
+        raise InputError(f"{what} came out as {threshold}: the scores are too large to add up; rescale them.")
+    return float(threshold)
+
+
 def mean_k_sigma(scores, k: float = 3.0) -> float:
     """Label-free: mean + ``k`` standard deviations of (training/validation) scores."""
     arr = _scores(scores)
-    if k < 0:
+    if _finite(k, "k") < 0:
         raise InputError(f"k must be non-negative, got {k}.")
-    return float(arr.mean() + k * arr.std())
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _result(arr.mean() + k * arr.std(), "mean + k sigma")
 
 
 def quantile_threshold(scores, q: float = 0.99) -> float:
     """Label-free: the ``q`` quantile of (training/validation) scores."""
-    if not 0 < q <= 1:
+    if not 0 < _finite(q, "q") <= 1:
         raise InputError(f"q must be in (0, 1], got {q}.")
     return float(np.quantile(_scores(scores), q))
 
@@ -57,7 +76,7 @@ def best_fbeta_threshold(scores, labels, beta: float = 1.0) -> tuple[float, floa
             "the validation labels hold no anomaly, so F-beta cannot be tuned; "
             "use a label-free rule (mean_k_sigma, quantile_threshold) instead."
         )
-    if beta <= 0:
+    if _finite(beta, "beta") <= 0:
         raise InputError(f"beta must be positive, got {beta}.")
     precision, recall, thresholds = precision_recall_curve(y, arr)
     p, r = precision[:-1], recall[:-1]
@@ -70,4 +89,4 @@ def best_fbeta_threshold(scores, labels, beta: float = 1.0) -> tuple[float, floa
 
 def apply_threshold(scores, threshold: float) -> np.ndarray:
     """0/1 flags: 1 where ``score >= threshold``."""
-    return (_scores(scores) >= threshold).astype("int8")
+    return (_scores(scores) >= _finite(threshold, "threshold")).astype("int8")

@@ -29,12 +29,13 @@ def test_seasonal_naive_scores_the_relative_error_to_one_season_ago():
     series = _hourly(100)
     det = SeasonalNaive((24,)).fit(series)
     scores = det.score_samples(series)
-    assert len(scores) == len(det.forecast_index(series)) == 76
+    assert scores.index.equals(series.index) and scores.isna().sum() == 24  # the first season has no score
+    assert scores.dropna().index.equals(det.forecast_index(series)) and len(det.forecast_index(series)) == 76
     expected = np.abs(series.to_numpy()[24:] - series.to_numpy()[:-24]) / series.to_numpy()[24:]
-    np.testing.assert_allclose(scores, expected)
+    np.testing.assert_allclose(scores.iloc[24:], expected)
     both = SeasonalNaive((24, 48)).fit(series).score_samples(series)
     other = np.abs(series.to_numpy()[48:] - series.to_numpy()[:-48]) / series.to_numpy()[48:]
-    np.testing.assert_allclose(both, np.minimum(expected[24:], other))
+    np.testing.assert_allclose(both.iloc[48:], np.minimum(expected[24:], other))
 
 
 def test_rolling_zscore_uses_only_the_past():
@@ -42,9 +43,9 @@ def test_rolling_zscore_uses_only_the_past():
     det = RollingZScore(window=20).fit(values)
     z = det.score_samples(values)
     past = values.iloc[:20]
-    assert z[-1] == pytest.approx((100 - past.mean()) / past.std())
-    g = WindowedGaussian(window=20, min_history=5).fit(values).score_samples(values)
-    assert ((g >= 0) & (g <= 1)).all() and g[-1] == pytest.approx(1.0)
+    assert z.iloc[-1] == pytest.approx((100 - past.mean()) / past.std()) and z.isna().sum() == 20
+    g = WindowedGaussian(window=20, min_history=5).fit(values).score_samples(values).dropna()
+    assert ((g >= 0) & (g <= 1)).all() and g.iloc[-1] == pytest.approx(1.0) and len(g) == len(values) - 5
 
 
 def test_random_score_is_seeded():

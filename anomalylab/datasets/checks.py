@@ -68,6 +68,21 @@ def validate_series(
     return series
 
 
+def check_window_timezones(index, windows) -> None:
+    """Refuse windows whose timestamps are tz-naive where ``index`` is tz-aware, or the other way round (pandas
+    would raise a bare TypeError when comparing them)."""
+    index_tz = getattr(index, "tz", None)
+    for start, end in windows:
+        for edge in (start, end):
+            edge_tz = getattr(pd.Timestamp(edge), "tz", None)
+            if (index_tz is None) != (edge_tz is None):
+                raise InputError(
+                    f"the index is {'tz-aware (' + str(index_tz) + ')' if index_tz else 'tz-naive'} but window edge "
+                    f"{edge} is {'tz-aware' if edge_tz else 'tz-naive'}; make both the same, e.g. "
+                    "index.tz_localize(None) or pd.Timestamp(edge).tz_localize(index.tz)."
+                )
+
+
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -109,6 +124,10 @@ def chronological_split(obj, fractions: Sequence[float] = (0.65, 0.14, 0.21)) ->
         raise InputError("the data is not in time order; sort it with .sort_index() first.")
     sizes = split_sizes(len(obj), fractions)
     bounds = np.cumsum([0, *sizes])
+    for b in bounds[1:-1]:
+        if obj.index[b - 1] == obj.index[b]:
+            raise InputError(f"the split at row {b} would put timestamp {obj.index[b]} into two parts; aggregate "
+                             "repeated timestamps first, e.g. .groupby(level=0).mean().")  # fmt: skip
     return [obj.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 

@@ -4,8 +4,10 @@ internet or from an offline mirror (``ANOMALYLAB_DATA_MIRROR``)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pooch
@@ -56,6 +58,44 @@ def _make_pooch(raw_dir: Path) -> pooch.Pooch:
     )
 
 
+def mirror_dir(mirror: str | Path | None = None) -> Path | None:
+    """The offline mirror as an absolute path (``mirror``, else ``$ANOMALYLAB_DATA_MIRROR``, else None).
+
+    A relative path is resolved against the repository root (``paths.ROOT``), not the working directory:
+    notebooks run in ``notebooks/``, tests and ``make`` in the root, and all must find the same mirror.
+    """
+    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
+    if mirror is None:
+        return None
+    mirror = Path(mirror).expanduser()
+    return (mirror if mirror.is_absolute() else paths.ROOT / mirror).resolve()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+STALE_DOWNLOAD_SECONDS = 3600
+
+
+def _remove_stale_downloads(folder: Path) -> None:
+    """Delete pooch's temporary ``tmp*`` files that a killed fetch left in ``folder`` (an hour old or more: a
+    live download of these files takes seconds)."""
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for tmp in folder.glob("tmp*"):
+        try:
+            if tmp.is_file() and now - tmp.stat().st_mtime > STALE_DOWNLOAD_SECONDS:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
 class _MirrorCopy:
     """A pooch downloader that copies ``name`` from a local mirror directory."""
 
@@ -89,25 +129,35 @@ def fetch(name: str, raw_dir: Path | None = None, mirror: str | Path | None = No
             "See anomalylab.datasets.registry_names() for the full list."
         )
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.RAW_DIR
-    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
+    local = raw_dir / name
+    if local.is_file() and _sha256(local) == entries[name][0]:
+        return local  # verified: neither the mirror nor the network is needed
+    _remove_stale_downloads(local.parent)
+    mirror = mirror_dir(mirror)
     p = _make_pooch(raw_dir)
     downloader = None
     if mirror is not None:
-        mirror = Path(mirror).expanduser()
         if not mirror.is_dir():
-            raise DataError(f"{MIRROR_ENV}={mirror} is not a directory. " + FIX_HINT)
-        downloader = _MirrorCopy(mirror.resolve(), name)
+            raise DataError(f"{MIRROR_ENV} resolves to {mirror}, which is not a directory (a relative path is "
+                            "read from the repository root). " + FIX_HINT)  # fmt: skip
+        downloader = _MirrorCopy(mirror, name)
     try:
         return Path(p.fetch(name, downloader=downloader))
     except DataError:
         raise
     except ValueError as exc:  # pooch's hash mismatch
+        local.unlink(missing_ok=True)  # a corrupt local copy must not stay behind either
         source = f"the mirror {mirror}" if mirror is not None else entries[name][1]
         raise DataError(
             f"{name} from {source} failed its sha256 check and was not kept ({exc}). "
             + FIX_HINT
         ) from exc
-    except Exception as exc:  # network errors, permissions, ...
+    except PermissionError as exc:
+        raise DataError(
+            f"cannot write {name} into {raw_dir} ({exc}). Make the folder writable (chmod u+w), or set "
+            f"{paths.HOME_ENV} to a writable directory for data, figures and tables."
+        ) from exc
+    except Exception as exc:  # network errors, ...
         raise DataError(
             f"Could not fetch {name} from {entries[name][1]} "
             f"({type(exc).__name__}: {exc}). " + FIX_HINT

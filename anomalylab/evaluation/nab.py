@@ -25,6 +25,7 @@ from anomalylab.evaluation.series import score_series
 from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score, nab_series_scores, range_metrics, runs, vus
 from anomalylab.models.classical import WindowedGaussian
 from anomalylab.paths import atomic_path
+from anomalylab.preprocessing import KEEP_FILE_ORDER
 
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
 RESCALES = ("rolling", "probation", None)
@@ -100,7 +101,10 @@ def nab_runs(
         raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
     groups = dict(list(corpus.groupby("series", sort=False)))
     names = list(groups)
-    values = {name: one.set_index("timestamp")["value"] for name, one in groups.items()}
+    values = {}
+    for name, one in groups.items():
+        values[name] = one.set_index("timestamp")["value"]
+        values[name].attrs[KEEP_FILE_ORDER] = True  # NAB scores its rows as they are (repeats, one step back)
     tasks = [runner.Task(f"{desc}: {name} seed {seed}", _series_task,
                          {"make_detector": make_detector, "seed": seed, "name": name})
              for seed in seeds for name in names]  # fmt: skip
@@ -136,7 +140,8 @@ def nab_rescale(run: pd.DataFrame, rescale: str | None = "rolling", window: int 
         if rescale == "rolling":
             first = int(np.argmax(~np.isnan(raw))) if (~np.isnan(raw)).any() else len(raw)
             scored = raw[first:]  # skip the detector's unscored history
-            score = WindowedGaussian(window=window).fit(scored).score_samples(scored) if len(scored) else scored
+            gaussian = WindowedGaussian(window=window)
+            score = gaussian.fit(scored).score_samples(scored).to_numpy()[gaussian.history :] if len(scored) else scored
             score = np.r_[np.zeros(len(raw) - len(score)), score]
         elif rescale == "probation":
             score = unit_interval(raw, raw[:probation])

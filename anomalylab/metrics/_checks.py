@@ -21,6 +21,8 @@ def pair(y_true, other, other_name: str):
     """0/1 labels and a second array of the same length."""
     y = binary(y_true, "y_true")
     o = np.asarray(other).ravel()
+    if y.size == 0:
+        raise InputError(f"y_true and {other_name} are empty; pass at least one labelled point.")
     if y.shape != o.shape:
         raise InputError(f"y_true and {other_name} differ in length: {y.size} vs {o.size}.")
     return y, o
@@ -31,5 +33,6 @@ def finite_scores(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
     y, s = pair(y_true, scores, "scores")
     s = s.astype(float)
     if not np.isfinite(s).all():
-        raise InputError("scores hold NaN or infinite values; score every point (drop unscored history first).")
+        raise InputError(f"scores hold {int((~np.isfinite(s)).sum())} NaN or infinite value(s); score every point "
+                         "(drop unscored history first, e.g. scores.dropna() with the labels at the same index).")
     return y, s

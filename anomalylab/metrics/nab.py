@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from anomalylab.datasets import nab_probationary_length
+from anomalylab.datasets.checks import check_window_timezones
 from anomalylab.errors import InputError
 
 NAB_PROFILE_METRIC = {
@@ -56,6 +57,8 @@ def nab_sweep_scores(index, windows: Sequence[tuple], profile="standard", probat
     """
     cost = _check_profile(profile)
     index = pd.Index(index)
+    if isinstance(index, pd.DatetimeIndex):
+        check_window_timezones(index, windows)
     n = len(index)
     positions = np.arange(n)
     window_id = np.full(n, -1)
@@ -161,6 +164,8 @@ def _normalised(sweep: pd.DataFrame, n_windows: int, cost: dict, threshold: floa
     if threshold is None:
         row = sweep.loc[sweep["raw_score"].idxmax()]
     else:
+        if isinstance(threshold, bool) or not np.isfinite(float(threshold)):
+            raise InputError(f"threshold must be a finite number (or None to optimise it), got {threshold!r}.")
         # rows flagged at `threshold` are those with score >= threshold
         candidates = sweep[sweep["threshold"] >= threshold]
         row = candidates.iloc[-1]

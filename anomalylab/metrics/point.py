@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.metrics import average_precision_score, fbeta_score, precision_recall_fscore_support, roc_auc_score
 
-from anomalylab.metrics._checks import binary, pair
+from anomalylab.metrics._checks import binary, finite_scores, pair
 
 
 def point_metrics(y_true, y_pred) -> dict[str, float]:
@@ -18,7 +18,7 @@ def point_metrics(y_true, y_pred) -> dict[str, float]:
 
 def roc_auc(y_true, scores) -> float:
     """ROC-AUC of scores (higher = more anomalous); NaN when only one class is present."""
-    y, s = pair(y_true, scores, "scores")
+    y, s = finite_scores(y_true, scores)
     if y.min() == y.max():
         return float("nan")
     return float(roc_auc_score(y, s))
@@ -26,7 +26,7 @@ def roc_auc(y_true, scores) -> float:
 
 def pr_auc(y_true, scores) -> float:
     """Area under the precision-recall curve (average precision); NaN without positives."""
-    y, s = pair(y_true, scores, "scores")
+    y, s = finite_scores(y_true, scores)
     if y.sum() == 0:
         return float("nan")
     return float(average_precision_score(y, s))

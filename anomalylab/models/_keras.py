@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from anomalylab.errors import InputError
+
+_EXTRA_CALLBACKS: list = []
+
+
+@contextmanager
+def extra_callbacks(callbacks: list):
+    """Add Keras ``callbacks`` (a progress bar, for instance) to every fit inside the block. They must not touch
+    the model or randomness: the fitted weights stay those of the same seed without them."""
+    _EXTRA_CALLBACKS.extend(callbacks)
+    try:
+        yield
+    finally:
+        del _EXTRA_CALLBACKS[len(_EXTRA_CALLBACKS) - len(callbacks) :]
 
 
 def check_training(epochs: int, batch_size: int) -> None:
     """Refuse non-positive ``epochs`` or ``batch_size`` with a message that names them."""
     if epochs < 1 or batch_size < 1:
         raise InputError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
+
+
+def checked_scores(scores, name: str) -> np.ndarray:
+    """``scores`` as floats; refuses NaN or infinite ones (float32 overflow on inputs far outside the training
+    data's range) instead of returning them as if they were scores."""
+    scores = np.asarray(scores, dtype=float)
+    bad = int((~np.isfinite(scores)).sum())
+    if bad:
+        raise InputError(f"{name} gave {bad} NaN or infinite score(s): the input lies far outside the range of the "
+                         "training data (float32 overflow); scale it as the training data was scaled.")  # fmt: skip
+    return scores
 
 
 GRAPH_MIN_ROWS = 50_000
@@ -70,7 +96,7 @@ def fit_keras(
         .shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
     )
-    callbacks, validation = [], None
+    callbacks, validation = list(_EXTRA_CALLBACKS), None
     if val is not None:
         validation = tuple(np.asarray(v, dtype="float32") for v in val)
         if patience:

@@ -28,11 +28,12 @@ import numpy as np
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.models._keras import check_training, fit_keras, predict_batches
+from anomalylab.models._keras import check_training, checked_scores, fit_keras, predict_batches
+from anomalylab.models.persistence import Persistable
 from anomalylab.preprocessing import as_samples
 
 
-class _KerasReconstructor:
+class _KerasReconstructor(Persistable):
     """Shared fit/score of the Keras reconstruction detectors (subclasses build the network)."""
 
     ndim = 2
@@ -80,8 +81,9 @@ class _KerasReconstructor:
     def score_samples(self, X) -> np.ndarray:
         """Mean squared reconstruction error per sample (higher = more anomalous)."""
         arr = self._check(X)
-        err = np.square(arr - predict_batches(self.model_, arr))
-        return err.reshape(len(arr), -1).mean(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            err = np.square(arr - predict_batches(self.model_, arr))
+            return checked_scores(err.reshape(len(arr), -1).mean(axis=1), self.name)
 
 
 class DenseAutoencoder(_KerasReconstructor):
@@ -136,6 +138,8 @@ def _vae_model_class():
 
     class VAEModel(keras.Model):
         """Encoder -> (mean, log variance) -> sampled code -> decoder; loss = negative ELBO."""
+
+        anomalylab_parts = ("encoder", "decoder")  # saved as two functional models (persistence)
 
         def __init__(self, encoder, decoder, seed: int, **kwargs):
             super().__init__(**kwargs)
@@ -203,7 +207,9 @@ class VariationalAutoencoder(_KerasReconstructor):
             h = keras.layers.Dense(units, activation="relu")(h)
         mean = keras.layers.Dense(self.latent_dim)(h)
         # log variance clipped to [-10, 10]: exp() of an unbounded value overflows on heavy-tailed rows
-        log_var = keras.layers.Lambda(lambda v: keras.ops.clip(v, -10.0, 10.0))(keras.layers.Dense(self.latent_dim)(h))
+        from anomalylab.models.layers import Clip
+
+        log_var = Clip(-10.0, 10.0)(keras.layers.Dense(self.latent_dim)(h))
         encoder = keras.Model(x, [mean, log_var], name="encoder")
         z = keras.Input(shape=(self.latent_dim,))
         h = z
@@ -214,6 +220,10 @@ class VariationalAutoencoder(_KerasReconstructor):
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate, clipnorm=1.0))  # no exploding steps
         return model
 
+    def _assemble_model(self, encoder, decoder):
+        """The VAE model around loaded ``encoder`` and ``decoder`` (see :mod:`anomalylab.models.persistence`)."""
+        return _vae_model_class()(encoder, decoder, seed=self.seed, name=self.name)
+
     def score_samples(self, X) -> np.ndarray:
         """Negative ELBO at the posterior mean (0.5 * squared error + KL), per sample."""
         import keras
@@ -221,7 +231,7 @@ class VariationalAutoencoder(_KerasReconstructor):
         arr = self._check(X)
         parts = [keras.ops.convert_to_numpy(self.model_.neg_elbo(arr[i : i + 4096], sample=False))
                  for i in range(0, len(arr), 4096)]  # fmt: skip
-        return np.concatenate(parts).astype(float)
+        return checked_scores(np.concatenate(parts), self.name)
 
 
 SEQUENCE_KINDS = ("lstm", "convbigru")

@@ -1,7 +1,8 @@
 """Classical detectors and baselines for series, with the package's detector face.
 
 Series baselines score every point that has enough history and say which
-points those are with ``forecastindex_of(series)`` (like the forecasters):
+points those are with ``forecast_index(series)``; ``score_samples`` returns a ``pd.Series`` on the
+series' index, NaN on those first points (like the forecasters):
 
 - :class:`SeasonalNaive`: the forecast is the value one season ago (24 h,
   168 h, ...); with several periods the score is the *smallest* error, so a
@@ -22,7 +23,8 @@ import pandas as pd
 from scipy.special import erf
 
 from anomalylab.errors import InputError
-from anomalylab.preprocessing import as_samples, index_of, values_2d
+from anomalylab.models.persistence import Persistable
+from anomalylab.preprocessing import as_samples, index_of, scores_on_index, values_2d
 
 
 def _values(series) -> np.ndarray:
@@ -33,7 +35,7 @@ def _values(series) -> np.ndarray:
     return arr[:, 0]
 
 
-class _HistoryBaseline:
+class _HistoryBaseline(Persistable):
     """Shared face: ``fit`` checks the training data; ``history`` points are needed before a score."""
 
     history = 1
@@ -48,6 +50,11 @@ class _HistoryBaseline:
     def forecast_index(self, series) -> pd.Index:
         """The index labels of the points that get a score (all but the first ``history``)."""
         return index_of(series)[self.history :]
+
+    def score_samples(self, series) -> pd.Series:
+        """The score of every point, on ``series``' index; NaN on the first ``history`` points, which have
+        too little history to score (:meth:`forecast_index` are the others)."""
+        return scores_on_index(series, self._scores(series), self.name)
 
     def _check(self, series) -> np.ndarray:
         if not getattr(self, "fitted_", False):
@@ -76,7 +83,7 @@ class SeasonalNaive(_HistoryBaseline):
         self.history = max(periods)
         self.name = name or "seasonal_naive_" + "_".join(map(str, periods))
 
-    def score_samples(self, series) -> np.ndarray:
+    def _scores(self, series) -> np.ndarray:
         """Smallest seasonal forecast error of every point in :meth:`forecast_index`."""
         values = self._check(series)
         target = values[self.history :]
@@ -103,7 +110,7 @@ class RollingZScore(_HistoryBaseline):
         z = (values - past.mean()).abs() / np.maximum(past.std(), self.min_std)
         return z.to_numpy()[self.history :]
 
-    def score_samples(self, series) -> np.ndarray:
+    def _scores(self, series) -> np.ndarray:
         """Absolute rolling z-score of every point in :meth:`forecast_index`."""
         return self._z(series)
 
@@ -123,12 +130,12 @@ class WindowedGaussian(RollingZScore):
         self.min_history = int(min_history)
         self.history = self.min_history
 
-    def score_samples(self, series) -> np.ndarray:
+    def _scores(self, series) -> np.ndarray:
         """Two-sided Gaussian tail score in [0, 1] of every point in :meth:`forecast_index`."""
         return erf(self._z(series) / np.sqrt(2))
 
 
-class RandomScore:
+class RandomScore(Persistable):
     """Uniform random scores in [0, 1): what a detector scores by chance."""
 
     def __init__(self, seed: int = 0, name: str = "random"):
@@ -140,17 +147,19 @@ class RandomScore:
     def forecast_index(self, series) -> pd.Index:
         return index_of(series)
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X):
+        """One uniform score per row or point; a pandas input gets a Series on its index."""
         n = len(X)
         if n == 0:
             raise InputError("nothing to score: the input is empty.")
-        return np.random.default_rng(self.seed).random(n)
+        scores = np.random.default_rng(self.seed).random(n)
+        return pd.Series(scores, index=X.index, name=self.name) if isinstance(X, pd.Series | pd.DataFrame) else scores
 
 
 # --------------------------------------------------------------------------- tabular (rows or windows)
 
 
-class _SklearnDetector:
+class _SklearnDetector(Persistable):
     """Shared face of the scikit-learn detectors: ``fit(X_train, X_val=None)``, ``score_samples``."""
 
     name = "sklearn"
@@ -179,7 +188,8 @@ class _SklearnDetector:
 
     def score_samples(self, X) -> np.ndarray:
         """Anomaly score per row (higher = more anomalous): minus scikit-learn's normality score."""
-        return -self.model_.score_samples(self._check(X))
+        arr = self._check(X)  # first: it says "fit first" when there is no model_
+        return -self.model_.score_samples(arr)
 
 
 class IsolationForestDetector(_SklearnDetector):
@@ -251,7 +261,8 @@ class KMeansDistance(_SklearnDetector):
 
     def score_samples(self, X) -> np.ndarray:
         """Distance of every row to its nearest centroid."""
-        return self.model_.transform(self._check(X)).min(axis=1)
+        arr = self._check(X)
+        return self.model_.transform(arr).min(axis=1)
 
 
 class PyODDetector(_SklearnDetector):
@@ -294,7 +305,8 @@ class PyODDetector(_SklearnDetector):
 
     def score_samples(self, X) -> np.ndarray:
         """PyOD's outlier score of every row (higher = more anomalous)."""
-        return np.asarray(self.model_.decision_function(self._check(X)), dtype=float)
+        arr = self._check(X)
+        return np.asarray(self.model_.decision_function(arr), dtype=float)
 
 
 TRANSDUCTIVE_REASON = ("transductive: PyOD's ECOD scores test rows with the empirical distribution of the fitting "

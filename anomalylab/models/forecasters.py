@@ -31,8 +31,9 @@ import pandas as pd
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.models._keras import check_training, fit_keras, predict_batches
-from anomalylab.preprocessing import fit_scaler, forecast_windows, index_of, values_2d
+from anomalylab.models._keras import check_training, checked_scores, fit_keras, predict_batches
+from anomalylab.models.persistence import Persistable
+from anomalylab.preprocessing import fit_scaler, forecast_windows, index_of, scores_on_index, values_2d
 
 DEEPANT = {"filters": (32, 32), "kernel_size": 3, "dense_units": 40, "dropout": 0.25}
 MIXTILES_SEED = {"filters": (32, 32), "kernel_size": 5, "dense_units": 1024, "dropout": 0.4}
@@ -40,36 +41,6 @@ SIMPLE_CONV1D = {"filters": (32, 64), "kernel_size": 3, "dense_units": 50, "drop
 
 
 ATTENTION_KINDS = (None, "additive", "self")
-
-
-def _additive_pooling_layer():
-    """The Keras layer class of additive (Bahdanau) attention pooling, made on first use."""
-    import keras
-
-    @keras.saving.register_keras_serializable(package="anomalylab")
-    class AdditiveAttentionPooling(keras.layers.Layer):
-        """Bahdanau-style pooling over time: score_t = v . tanh(W h_t + b), weights = softmax over t.
-
-        Returns ``(context, weights)``: the weighted sum of the time steps (batch, features)
-        and the weights (batch, time), which sum to 1 over time.
-        """
-
-        def __init__(self, units: int = 32, **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
-            self.project = keras.layers.Dense(units, activation="tanh")
-            self.energy = keras.layers.Dense(1, use_bias=False)
-
-        def call(self, h):
-            energies = keras.ops.squeeze(self.energy(self.project(h)), axis=-1)  # (batch, time)
-            weights = keras.ops.softmax(energies, axis=-1)
-            context = keras.ops.sum(h * keras.ops.expand_dims(weights, -1), axis=1)
-            return context, weights
-
-        def get_config(self):
-            return {**super().get_config(), "units": self.units}
-
-    return AdditiveAttentionPooling
 
 
 def _positional_encoding(length: int, depth: int) -> np.ndarray:
@@ -136,7 +107,9 @@ def build_cnn_forecaster(
     if attention is None:
         h = layers.Flatten()(h)
     elif attention == "additive":
-        h, weights = _additive_pooling_layer()(attention_units, name="additive_attention")(h)
+        from anomalylab.models.layers import AdditiveAttentionPooling
+
+        h, weights = AdditiveAttentionPooling(attention_units, name="additive_attention")(h)
     else:
         depth = filters[-1]
         h = h + keras.ops.convert_to_tensor(_positional_encoding(lookback, depth))
@@ -157,7 +130,7 @@ def build_cnn_forecaster(
     return model
 
 
-class CNNForecaster:
+class CNNForecaster(Persistable):
     """A CNN forecaster as an anomaly detector: the score is the forecast error.
 
     ``error`` is ``"absolute"`` (|y - yhat| in units of the training data's
@@ -283,14 +256,17 @@ class CNNForecaster:
         _, scaled = self._forecast(series)
         return self._inverse(self.scaler_.inverse_transform(scaled))
 
-    def score_samples(self, series) -> np.ndarray:
-        """Forecast error of every point in :meth:`forecast_index` (higher = more anomalous)."""
+    def score_samples(self, series) -> pd.Series:
+        """Forecast error of every point (higher = more anomalous), on ``series``' index; NaN on the first
+        ``lookback + horizon - 1`` points, which have no full history (:meth:`forecast_index` are the others)."""
         fw, scaled = self._forecast(series)
         if self.error == "absolute":
-            return np.abs(fw.y - scaled).mean(axis=1)
-        actual = self._inverse(self.scaler_.inverse_transform(fw.y))
-        forecast = self._inverse(self.scaler_.inverse_transform(scaled))
-        return (np.abs(actual - forecast) / np.maximum(np.abs(actual), 1e-12)).mean(axis=1)
+            error = np.abs(fw.y - scaled).mean(axis=1)
+        else:
+            actual = self._inverse(self.scaler_.inverse_transform(fw.y))
+            forecast = self._inverse(self.scaler_.inverse_transform(scaled))
+            error = (np.abs(actual - forecast) / np.maximum(np.abs(actual), 1e-12)).mean(axis=1)
+        return scores_on_index(series, checked_scores(error, self.name), self.name)
 
     def flag_band(self, series, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) in original units: a point outside the band scores at or above ``threshold``.

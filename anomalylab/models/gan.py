@@ -20,7 +20,8 @@ import numpy as np
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.models._keras import check_training, fit_keras
+from anomalylab.models._keras import check_training, checked_scores, fit_keras
+from anomalylab.models.persistence import Persistable
 from anomalylab.preprocessing import as_samples
 
 
@@ -30,6 +31,8 @@ def _bigan_model_class():
     import tensorflow as tf
 
     class BiGANModel(keras.Model):
+        anomalylab_parts = ("encoder", "generator", "discriminator")  # saved as functional parts (persistence)
+
         def __init__(self, encoder, generator, discriminator, latent_dim: int, seed: int, **kwargs):
             super().__init__(**kwargs)
             self.encoder, self.generator, self.discriminator = encoder, generator, discriminator
@@ -81,7 +84,7 @@ def _bigan_model_class():
     return BiGANModel
 
 
-class BiGAN:
+class BiGAN(Persistable):
     """BiGAN detector for rows of a table; see the module docstring for training and score."""
 
     def __init__(
@@ -131,6 +134,10 @@ class BiGAN:
         )
         return model
 
+    def _assemble_model(self, encoder, generator, discriminator):
+        """The BiGAN model around loaded parts (see :mod:`anomalylab.models.persistence`)."""
+        return _bigan_model_class()(encoder, generator, discriminator, self.latent_dim, self.seed, name=self.name)
+
     def fit(self, X_train, X_val=None):  # noqa: ARG002 (no early stopping: GAN losses do not measure fit)
         """Train encoder, generator and discriminator together on ``X_train`` (normal rows)."""
         X = as_samples(X_train, 2, "X_train")
@@ -164,4 +171,4 @@ class BiGAN:
             rec = keras.ops.mean(keras.ops.abs(x - x_hat), axis=-1)
             feat = keras.ops.mean(keras.ops.abs(f_real - f_fake), axis=-1)
             out.append(keras.ops.convert_to_numpy(self.alpha * rec + (1 - self.alpha) * feat))
-        return np.concatenate(out).astype(float)
+        return checked_scores(np.concatenate(out), self.name)

@@ -57,7 +57,7 @@ class STLResidual(_HistoryBaseline):
         self.fitted_ = True
         return self
 
-    def score_samples(self, series) -> np.ndarray:
+    def _scores(self, series) -> np.ndarray:
         """Scaled STL residual of every point in :meth:`forecast_index`."""
         values = self._check(series)
         deseasonalised = pd.Series(values - self.seasonal_[np.arange(len(values)) % self.period])
@@ -86,7 +86,7 @@ class MatrixProfileDiscord(_HistoryBaseline):
         self.fitted_ = True
         return self
 
-    def score_samples(self, series) -> np.ndarray:
+    def _scores(self, series) -> np.ndarray:
         """Distance of the subsequence ending at every point in :meth:`forecast_index` to its nearest training
         subsequence."""
         import stumpy
@@ -112,7 +112,7 @@ class RollingMedianResidual(_HistoryBaseline):
         self.window, self.name = int(window), name
         self.history = 0
 
-    def score_samples(self, series) -> np.ndarray:
+    def _scores(self, series) -> np.ndarray:
         """Residual of every point from the median of the ``window`` points centred on it."""
         values = pd.Series(self._check(series))
         return (values - values.rolling(self.window, center=True, min_periods=1).median()).to_numpy()

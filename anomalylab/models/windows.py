@@ -17,10 +17,19 @@ import numpy as np
 import pandas as pd
 
 from anomalylab.errors import InputError
-from anomalylab.preprocessing import Winsorizer, fit_scaler, index_of, sliding_windows, values_2d
+from anomalylab.models.persistence import Persistable
+from anomalylab.preprocessing import (
+    Winsorizer,
+    _check_window,
+    fit_scaler,
+    index_of,
+    scores_on_index,
+    sliding_windows,
+    values_2d,
+)
 
 
-class WindowDetector:
+class WindowDetector(Persistable):
     """``detector`` applied to windows of a series; see the module docstring.
 
     ``winsorize=(0.01, 0.99)`` clips every value to the training part's 1st and
@@ -35,7 +44,7 @@ class WindowDetector:
                  scaler: str = "standard", fit_stride: int = 1, name: str | None = None):  # fmt: skip
         if not hasattr(detector, "fit") or not hasattr(detector, "score_samples"):
             raise InputError("detector must have fit(X_train, X_val) and score_samples(X).")
-        if window < 2:
+        if _check_window(window) < 2:
             raise InputError(f"window must be at least 2 steps, got {window}.")
         if fit_stride < 1 or fit_stride > window:
             raise InputError(f"fit_stride must lie in 1..window ({window}), got {fit_stride}.")
@@ -60,7 +69,10 @@ class WindowDetector:
         clipped = arr if self.winsorizer_ is None else self.winsorizer_.transform(arr)
         self.scaler_ = fit_scaler(clipped, self.scaler)
         val_windows = None
-        if val is not None and len(val) >= self.window:
+        if val is not None:
+            if len(val) < self.window:
+                raise InputError(f"val has {len(val)} points, fewer than the window of {self.window}: it would "
+                                 "give no window for early stopping; pass a longer val or val=None.")  # fmt: skip
             val_windows = np.ascontiguousarray(self._prepare(val))
         train_windows = self._prepare(train)[:: self.fit_stride]
         self.detector.fit(np.ascontiguousarray(train_windows), val_windows)
@@ -70,8 +82,10 @@ class WindowDetector:
         """The index labels of the points that get a score (all but the first ``window - 1``)."""
         return index_of(series)[self.window - 1 :]
 
-    def score_samples(self, series) -> np.ndarray:
-        """The detector's score of the window ending at every point of :meth:`forecast_index`."""
+    def score_samples(self, series) -> pd.Series:
+        """The detector's score of the window ending at every point, on ``series``' index; NaN on the first
+        ``window - 1`` points (:meth:`forecast_index` are the others)."""
         if not hasattr(self, "scaler_"):
             raise InputError(f"{self.name} is not fitted; call .fit(train) first.")
-        return np.asarray(self.detector.score_samples(np.ascontiguousarray(self._prepare(series))), dtype=float)
+        scores = self.detector.score_samples(np.ascontiguousarray(self._prepare(series)))
+        return scores_on_index(series, scores, self.name)

@@ -20,7 +20,7 @@ from anomalylab import paths
 from anomalylab.errors import InputError
 from anomalylab.evaluation import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, TABLE_COLUMNS
 from anomalylab.metrics import METRICS
-from anomalylab.paths import atomic_path
+from anomalylab.paths import atomic_path, atomic_paths
 from anomalylab.reporting.provenance import provenance
 from anomalylab.reporting.stats import mean_ci, select_rows
 
@@ -99,8 +99,12 @@ def write_table(table: pd.DataFrame, name: str, config=None, tables_dir: Path | 
     ``tables_dir`` is given. Returns the written paths.
     """
     table = check_table(table)
-    if not name or "/" in name or name.endswith((".csv", ".md")):
-        raise InputError(f"table name must be a bare name like '02_mixtiles_scores', got {name!r}.")
+    paths.check_output_name(name, "table", "02_mixtiles_scores")
+    if name.endswith((".csv", ".md")):
+        raise InputError(f"table name must be a bare name like '02_mixtiles_scores' (no suffix), got {name!r}.")
+    if table.empty:
+        raise InputError(f"table {name!r} has no rows; an empty score table says nothing. Check the filter or "
+                         "the run that should have produced it.")  # fmt: skip
     if tables_dir is None:
         tables_dir = config.tables_dir if config is not None else paths.TABLES_DIR
     tables_dir = Path(tables_dir)
@@ -110,16 +114,17 @@ def write_table(table: pd.DataFrame, name: str, config=None, tables_dir: Path | 
         "md": tables_dir / f"{name}.md",
         "provenance": tables_dir / f"{name}.provenance.json",
     }
-    with atomic_path(out["csv"]) as tmp:
-        table.to_csv(tmp, index=False)
     summary = summarize(table)
     header = (
         f"<!-- written by anomalylab.reporting.write_table; git {prov['git_sha']}; "
         f"full precision in {name}.csv, provenance in {name}.provenance.json -->\n\n"
         f"# {name}\n\nMean ± half-width of the 95 % Student-t interval over seeds where there are several.\n\n"
     )
-    write_text_atomic(out["md"], header + summary.to_markdown(index=False) + "\n")
-    write_text_atomic(out["provenance"], json.dumps(prov, indent=2, default=str) + "\n")
+    # the three files as a set: all written first, then all moved into place (paths.atomic_paths)
+    with atomic_paths([out["csv"], out["md"], out["provenance"]]) as (csv, md, prov_file):
+        table.to_csv(csv, index=False)
+        md.write_text(header + summary.to_markdown(index=False) + "\n")
+        prov_file.write_text(json.dumps(prov, indent=2, default=str) + "\n")
     return out
 
 
