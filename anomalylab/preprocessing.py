@@ -16,6 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from anomalylab.datasets import validate_series
+from anomalylab.datasets.checks import KEEP_FILE_ORDER
 from anomalylab.errors import InputError
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
@@ -69,15 +70,13 @@ def index_of(obj) -> pd.Index:
     return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(obj))
 
 
-KEEP_FILE_ORDER = "keep_file_order"  # attrs flag: rows stay in their file's order (NAB repeats timestamps)
-
-
 def check_time_order(obj, name: str = "series") -> None:
     """Refuse a Series or DataFrame on a DatetimeIndex whose timestamps go back or repeat.
 
     A reversed or shuffled series would be forecast backwards. NAB's files repeat a few timestamps and step
     back once, and NAB scores them row by row as they are: its loader says so with
-    ``obj.attrs["keep_file_order"] = True``, the only way past this check.
+    :func:`anomalylab.datasets.keep_file_order` (``obj.attrs["keep_file_order"] = True``), the only way past
+    this check.
     """
     index = getattr(obj, "index", None)
     if not isinstance(index, pd.DatetimeIndex) or obj.attrs.get(KEEP_FILE_ORDER):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from anomalylab.datasets.checks import (  # noqa: F401
     chronological_split,
+    keep_file_order,
     split_labels,
     split_sizes,
     validate_series,
@@ -133,6 +134,7 @@ __all__ = [
     "spike_residual_gap",
     "split_labels",
     "split_sizes",
+    "keep_file_order",
     "validate_series",
     "window_mask",
 ]

@@ -68,6 +68,17 @@ def validate_series(
     return series
 
 
+KEEP_FILE_ORDER = "keep_file_order"  # attrs flag: take the rows as they are in their file (NAB)
+
+
+def keep_file_order(obj):
+    """``obj`` (a Series or DataFrame, changed in place and returned) marked to be taken row by row as its file
+    has them, repeated or backward timestamps included: NAB's rule. Detectors refuse such an index otherwise
+    (:func:`anomalylab.preprocessing.check_time_order`). Use it for NAB's series only."""
+    obj.attrs[KEEP_FILE_ORDER] = True
+    return obj
+
+
 def check_window_timezones(index, windows) -> None:
     """Refuse windows whose timestamps are tz-naive where ``index`` is tz-aware, or the other way round (pandas
     would raise a bare TypeError when comparing them)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anomalylab.datasets.checks import _require_columns, check_window_timezones
+from anomalylab.datasets.checks import KEEP_FILE_ORDER, _require_columns, check_window_timezones
 from anomalylab.datasets.registry import FIX_HINT, fetch, registry_names
 from anomalylab.errors import DataError, InputError
 
@@ -145,7 +145,7 @@ def load_nab(name: str) -> pd.DataFrame:
     frame["in_window"] = window_mask(frame.index, windows)
     steps = frame.index.to_series().diff()
     frame.attrs.update(
-        keep_file_order=True,  # NAB scores its rows as they are: repeats and one step back stay
+        **{KEEP_FILE_ORDER: True},  # NAB scores its rows as they are: repeats and one step back stay
         name=key, category=key.split("/")[0], windows=windows,
         duplicate_timestamps=int(frame.index.duplicated().sum()),
         backward_steps=int((steps < pd.Timedelta(0)).sum()),

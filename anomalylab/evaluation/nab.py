@@ -25,7 +25,6 @@ from anomalylab.evaluation.series import score_series
 from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score, nab_series_scores, range_metrics, runs, vus
 from anomalylab.models.classical import WindowedGaussian
 from anomalylab.paths import atomic_path
-from anomalylab.preprocessing import KEEP_FILE_ORDER
 
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
 RESCALES = ("rolling", "probation", None)
@@ -101,10 +100,8 @@ def nab_runs(
         raise InputError("seeds is empty; pass (None,) for a deterministic detector.")
     groups = dict(list(corpus.groupby("series", sort=False)))
     names = list(groups)
-    values = {}
-    for name, one in groups.items():
-        values[name] = one.set_index("timestamp")["value"]
-        values[name].attrs[KEEP_FILE_ORDER] = True  # NAB scores its rows as they are (repeats, one step back)
+    # NAB scores its rows as they are (repeated timestamps, one step back): datasets.keep_file_order
+    values = {name: datasets.keep_file_order(one.set_index("timestamp")["value"]) for name, one in groups.items()}
     tasks = [runner.Task(f"{desc}: {name} seed {seed}", _series_task,
                          {"make_detector": make_detector, "seed": seed, "name": name})
              for seed in seeds for name in names]  # fmt: skip
