@@ -116,11 +116,18 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (the legacy global RNG, which other libraries draw from)
     import keras
+
+    configure_tensorflow()
+    keras.utils.set_random_seed(seed)
+
+
+def configure_tensorflow() -> None:
+    """TensorFlow on one thread per op, deterministic ops, BLAS pools on one thread: before any model is built
+    or loaded (:func:`set_seed` calls it; so does loading a saved Keras model). Idempotent."""
     import tensorflow as tf
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # BLAS / OpenMP pools loaded since anomalylab was imported
-    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     threads = (tf.config.threading.get_intra_op_parallelism_threads(),
                tf.config.threading.get_inter_op_parallelism_threads())  # fmt: skip

@@ -205,7 +205,9 @@ def _load_keras(file: Path):
     import keras
 
     import anomalylab.models.layers  # noqa: F401 (registers the package's layers)
+    from anomalylab.config import configure_tensorflow
 
+    configure_tensorflow()  # threads fixed before TensorFlow starts: same scores as the process that saved it
     return keras.saving.load_model(file, safe_mode=True, compile=False)
 
 
