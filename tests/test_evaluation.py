@@ -347,3 +347,24 @@ def test_table_draws_give_every_model_every_seed_on_its_own_split():
     assert f1["pca"].nunique() > 1  # a deterministic detector varies with the draw of the split
     assert np.array_equal(splits.X_test, ev.kdd_protocol_k2(frame, seed=0).X_test)
     assert list(scores["pca"].columns) == [0]
+
+
+def test_own_table_runs_through_the_tabular_grid_without_hand_built_splits():
+    from anomalylab import evaluation
+    from anomalylab.models import IsolationForestDetector, PCAReconstruction
+
+    rng = np.random.default_rng(0)
+    normal = rng.normal(size=(600, 5))
+    test = np.r_[rng.normal(size=(90, 5)), rng.normal(6, 1, size=(10, 5))]
+    splits = evaluation.table_splits(normal, test, np.r_[np.zeros(90), np.ones(10)], seed=1)
+    assert (len(splits.X_train), len(splits.X_val), splits.y_val.sum()) == (540, 60, 0)  # 10 % held out, inliers
+    models = {"iforest": (lambda s: IsolationForestDetector(seed=s), (0, 1),
+                          {"val_q99": evaluation.table_rule_val_quantile(0.99)}),
+              "pca": (lambda s: PCAReconstruction(2), (None,), {"val_q99": evaluation.table_rule_val_quantile(0.99)})}
+    table, scores = evaluation.evaluate_table_grid(models, splits, dataset="mine", progress=False)
+    auc = table[(table["metric"] == "roc_auc")].groupby("model")["value"].mean()
+    assert auc["iforest"] > 0.95 and set(table["protocol"]) == {"own_table_all"} and set(table["kind"]) == {"ours"}
+    with pytest.raises(InputError, match="same columns"):
+        evaluation.table_splits(normal, test[:, :3], np.zeros(100))
+    with pytest.raises(InputError, match="100 rows but y_test 99"):
+        evaluation.table_splits(normal, test, np.zeros(99))

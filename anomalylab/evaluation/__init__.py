@@ -62,6 +62,7 @@ from anomalylab.evaluation.tables import (
     table_rule_test_quantile,
     table_rule_val_best_fbeta,
     table_rule_val_quantile,
+    table_splits,
 )
 from anomalylab.metrics import detection_report
 
@@ -77,5 +78,5 @@ __all__ = [
     "recall_by", "result_rows", "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma",
     "rule_trainval_best_fbeta", "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant",
     "selected", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",
-    "table_rule_val_quantile", "tidy_grid", "tune_hybrid", "unit_interval",
+    "table_rule_val_quantile", "table_splits", "tidy_grid", "tune_hybrid", "unit_interval",
 ]  # fmt: skip

@@ -50,6 +50,54 @@ class TabularSplits:
         ).set_index("part")
 
 
+def table_splits(
+    X_train,
+    X_test,
+    y_test,
+    *,
+    X_val=None,
+    y_val=None,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    protocol: str = "own_table",
+) -> TabularSplits:
+    """:class:`TabularSplits` of your own encoded table, for :func:`evaluate_table_grid` and the threshold rules.
+
+    ``X_train``: rows of normal data to fit on. ``X_test``/``y_test``: rows to score and their 0/1 labels (1 =
+    anomaly). ``X_val``/``y_val``: labelled validation rows for thresholds (inliers also for early stopping);
+    without them a seeded ``val_fraction`` of ``X_train`` is held out as inlier validation rows.
+    """
+    from anomalylab.metrics._checks import binary
+    from anomalylab.preprocessing import as_samples
+
+    X_train = as_samples(X_train, 2, "X_train")
+    X_test = as_samples(X_test, 2, "X_test")
+    y_test = binary(y_test, "y_test").astype(int)
+    if len(y_test) != len(X_test):
+        raise InputError(f"X_test has {len(X_test)} rows but y_test {len(y_test)} labels.")
+    if X_val is None:
+        if y_val is not None:
+            raise InputError("y_val without X_val; pass both, or neither to hold out part of X_train.")
+        if not 0 < val_fraction < 1:
+            raise InputError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}.")
+        rng = np.random.default_rng(seed)
+        held = _sample_rows(rng, np.arange(len(X_train)), max(1, int(round(val_fraction * len(X_train)))))
+        X_val, y_val = X_train[held], np.zeros(len(held))
+        X_train = np.delete(X_train, held, axis=0)
+    else:
+        X_val = as_samples(X_val, 2, "X_val")
+        y_val = np.zeros(len(X_val)) if y_val is None else binary(y_val, "y_val").astype(float)
+        if len(y_val) != len(X_val):
+            raise InputError(f"X_val has {len(X_val)} rows but y_val {len(y_val)} labels.")
+    widths = {X_train.shape[1], X_val.shape[1], X_test.shape[1]}
+    if len(widths) != 1:
+        raise InputError(f"X_train, X_val and X_test must have the same columns, got widths {sorted(widths)}.")
+    test_rows = pd.DataFrame({"label": np.where(y_test == 1, "anomaly", "normal"), "attack_category": "",
+                              "test_only": False, "all": True})  # fmt: skip
+    return TabularSplits(protocol=protocol, X_train=X_train, X_val=X_val, y_val=y_val, X_test=X_test, y_test=y_test,
+                         test_rows=test_rows, subsets=("all",), encoder=None, unseen_in_test={})  # fmt: skip
+
+
 def _sample_rows(rng: np.random.Generator, index: np.ndarray, n: int) -> np.ndarray:
     if n > len(index):
         raise InputError(f"asked for {n} rows but only {len(index)} are available.")
