@@ -57,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Fit a detector on the first rows of a CSV (or load a saved one), set a label-free threshold "
         "on a calibration part it did not fit on, and write every row's score and flag.",
     )
-    detect.add_argument("csv", type=Path, help="input CSV: a time column and one or more numeric value columns")
-    detect.add_argument("--out", type=Path, required=True, help="output CSV: time, values, score, flag, part")
+    detect.add_argument("csv", type=Path, nargs="?", help="input CSV: a time column and one or more numeric value "
+                        "columns")
+    detect.add_argument("--out", type=Path, help="output CSV (required): time, values, score, flag, part")
     detect.add_argument("--model", default="deepant", help="detector (see --list-models; default deepant)")
     detect.add_argument("--list-models", action="store_true", help="print the detectors and exit")
     detect.add_argument("--time-column", help="name of the time column (default: the first column)")
@@ -221,6 +222,8 @@ def detect(args) -> pd.DataFrame:
     from anomalylab import models
     from anomalylab.paths import atomic_path
 
+    if args.csv is None or args.out is None:
+        raise InputError("detect needs an input CSV and --out, e.g. `anomalylab detect data.csv --out flags.csv`.")
     _check_fraction(args.fit_fraction, "--fit-fraction")
     _check_fraction(args.calibration_fraction, "--calibration-fraction")
     if args.lookback < 2:

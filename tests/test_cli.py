@@ -61,7 +61,7 @@ def test_detect_several_columns_and_a_classical_model(tmp_path):
 
 
 def test_list_models_names_every_choice(capsys):
-    assert cli.main(["detect", "x.csv", "--out", "y.csv", "--list-models"]) == 0
+    assert cli.main(["detect", "--list-models"]) == 0
     listed = capsys.readouterr().out
     assert all(name in listed for name in ("deepant", "isolation_forest", "windowed_gaussian"))
 
@@ -89,6 +89,7 @@ def _bad_files(tmp_path):
 
 BAD = [
     ("file that does not exist", ["missing.csv"], "does not exist"),
+    ("no input file", [], "needs an input CSV and --out"),
     ("empty file", ["empty.csv"], "is empty; it needs a header"),
     ("one column", ["one_column.csv"], "needs a time column and at least one value"),
     ("header only", ["header_only.csv"], "no rows"),
