@@ -182,8 +182,12 @@ class _epoch_bar:
         self.epochs, self.model = epochs, model
 
     def __enter__(self):
-        import keras
         from tqdm.auto import tqdm
+
+        from anomalylab.config import import_tensorflow
+
+        import_tensorflow()  # without TensorFlow's start-up chatter
+        import keras
 
         bar = tqdm(total=self.epochs, desc=f"fitting {self.model}", unit="epoch", file=sys.stderr)
         self.bar = bar

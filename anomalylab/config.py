@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import random
+import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -103,6 +105,37 @@ class RunConfig:
         return d
 
 
+_TF_CHATTER = ("absl::InitializeLog", "cudart_stub.cc", "cpu_feature_guard.cc", "oneDNN custom operations",
+               "Unable to register cu")  # fmt: skip
+
+
+def import_tensorflow():
+    """Import TensorFlow and Keras, with TensorFlow's C++ start-up chatter kept out of stderr and notebook outputs.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` does not reach what TensorFlow logs before absl is initialised ("Could not find
+    cuda drivers on your machine"), so stderr is captured at the file-descriptor level while TensorFlow loads;
+    any line that is not such chatter (a real warning or error) is printed afterwards.
+    """
+    if "tensorflow" in sys.modules and "keras" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import keras  # noqa: F401 (its TensorFlow backend loads TensorFlow)
+            import tensorflow as tf
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            kept = [line for line in text.splitlines() if line.strip() and not any(c in line for c in _TF_CHATTER)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+    return tf
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and Keras/TensorFlow, and make TF ops deterministic.
 
@@ -115,6 +148,7 @@ def set_seed(seed: int) -> None:
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (the legacy global RNG, which other libraries draw from)
+    import_tensorflow()
     import keras
 
     configure_tensorflow()
@@ -124,7 +158,7 @@ def set_seed(seed: int) -> None:
 def configure_tensorflow() -> None:
     """TensorFlow on one thread per op, deterministic ops, BLAS pools on one thread: before any model is built
     or loaded (:func:`set_seed` calls it; so does loading a saved Keras model). Idempotent."""
-    import tensorflow as tf
+    tf = import_tensorflow()
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # BLAS / OpenMP pools loaded since anomalylab was imported

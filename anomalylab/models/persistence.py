@@ -202,12 +202,13 @@ def _load_skops(file: Path):
 
 
 def _load_keras(file: Path):
-    import keras
-
-    import anomalylab.models.layers  # noqa: F401 (registers the package's layers)
     from anomalylab.config import configure_tensorflow
 
     configure_tensorflow()  # threads fixed before TensorFlow starts: same scores as the process that saved it
+    import keras
+
+    import anomalylab.models.layers  # noqa: F401 (registers the package's layers)
+
     return keras.saving.load_model(file, safe_mode=True, compile=False)
 
 
