@@ -24,13 +24,14 @@ def _scores(scores, name: str = "scores") -> np.ndarray:
     return arr
 
 
-def _finite(value, name: str) -> float:
-    """``value`` as a float; refuses NaN, infinity and non-numbers with a message naming ``name``."""
+def _finite(value, name: str, infinite_ok: bool = False) -> float:
+    """``value`` as a float; refuses NaN, non-numbers and (unless ``infinite_ok``) infinity with a message
+    naming ``name``."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise InputError(f"{name} must be a number, got {value!r}.") from None
-    if isinstance(value, bool) or not np.isfinite(number):
+    if isinstance(value, bool) or np.isnan(number) or (np.isinf(number) and not infinite_ok):
         raise InputError(f"{name} must be a finite number, got {value!r}: NaN or infinity would flag nothing "
                          "(or everything) without saying so.")  # fmt: skip
     return number
@@ -89,4 +90,5 @@ def best_fbeta_threshold(scores, labels, beta: float = 1.0) -> tuple[float, floa
 
 def apply_threshold(scores, threshold: float) -> np.ndarray:
     """0/1 flags: 1 where ``score >= threshold``."""
-    return (_scores(scores) >= _finite(threshold, "threshold")).astype("int8")
+    # +inf flags nothing and -inf everything (a sweep's ends); NaN would flag nothing without saying so
+    return (_scores(scores) >= _finite(threshold, "threshold", infinite_ok=True)).astype("int8")

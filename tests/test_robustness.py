@@ -102,7 +102,7 @@ CASES = {
     "pr_auc with inf scores": (lambda: metrics.pr_auc([0, 1, 0], [0.1, np.inf, 0.3]), InputError, "scores hold"),
     "nab_score at a NaN threshold": (
         lambda: metrics.nab_score([(np.linspace(0, 1, 200), HOURS, [(HOURS[150], HOURS[160])])], threshold=np.nan),
-        InputError, "threshold must be a finite number.*None"),
+        InputError, "threshold must be a number, not NaN.*None"),
     "tz-aware index, naive windows": (
         lambda: metrics.nab_score([(np.linspace(0, 1, 200), HOURS.tz_localize("UTC"), [(HOURS[150], HOURS[160])])]),
         InputError, "tz-aware.*tz-naive.*tz_localize"),
@@ -145,6 +145,13 @@ def test_defect_is_refused_with_a_message_that_names_the_fix(case):
     call, error, message = CASES[case]
     _raises(call, error, message)
     assert not Path("/tmp/never").exists()  # refused before anything was written
+
+
+def test_infinite_thresholds_stay_legitimate_ends_of_a_sweep():
+    assert thresholds.apply_threshold([0.1, 0.9], np.inf).sum() == 0
+    assert thresholds.apply_threshold([0.1, 0.9], -np.inf).sum() == 2
+    corpus = [(np.linspace(0, 1, 200), HOURS, [(HOURS[150], HOURS[160])])]
+    assert metrics.nab_score(corpus, threshold=np.inf)["score"] == 0.0  # flag nothing: the null detector
 
 
 def test_nab_loader_alone_may_keep_repeated_timestamps():

@@ -164,8 +164,8 @@ def _normalised(sweep: pd.DataFrame, n_windows: int, cost: dict, threshold: floa
     if threshold is None:
         row = sweep.loc[sweep["raw_score"].idxmax()]
     else:
-        if isinstance(threshold, bool) or not np.isfinite(float(threshold)):
-            raise InputError(f"threshold must be a finite number (or None to optimise it), got {threshold!r}.")
+        if isinstance(threshold, bool) or np.isnan(float(threshold)):  # +inf is legitimate: flag nothing
+            raise InputError(f"threshold must be a number, not NaN (or None to optimise it), got {threshold!r}.")
         # rows flagged at `threshold` are those with score >= threshold
         candidates = sweep[sweep["threshold"] >= threshold]
         row = candidates.iloc[-1]
