@@ -5,6 +5,7 @@ repository root. Both see the same paths because everything here hangs off
 ``ROOT``, the folder that holds the ``anomalylab`` package.
 """
 
+import glob
 import os
 import re
 import tempfile
@@ -58,16 +59,12 @@ def check_output_name(name: str, what: str, example: str) -> str:
 def _remove_orphans(target: Path) -> None:
     """Delete temporary files of earlier writes to ``target`` that were interrupted (e.g. killed)."""
     now = time.time()
-    for orphan in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+    for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         try:
             if now - orphan.stat().st_mtime > ORPHAN_SECONDS:
                 orphan.unlink()
         except OSError:
             pass
-
-
-def glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from anomalylab.datasets import validate_series
-from anomalylab.datasets.checks import KEEP_FILE_ORDER
+from anomalylab.datasets.checks import check_time_order
 from anomalylab.errors import InputError
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
@@ -68,25 +68,6 @@ def as_samples(X, ndim: int | None = None, name: str = "X", flatten: bool = Fals
 def index_of(obj) -> pd.Index:
     """The index of a Series or DataFrame; a RangeIndex for an array."""
     return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(obj))
-
-
-def check_time_order(obj, name: str = "series") -> None:
-    """Refuse a Series or DataFrame on a DatetimeIndex whose timestamps go back or repeat.
-
-    A reversed or shuffled series would be forecast backwards. NAB's files repeat a few timestamps and step
-    back once, and NAB scores them row by row as they are: its loader says so with
-    :func:`anomalylab.datasets.keep_file_order` (``obj.attrs["keep_file_order"] = True``), the only way past
-    this check.
-    """
-    index = getattr(obj, "index", None)
-    if not isinstance(index, pd.DatetimeIndex) or obj.attrs.get(KEEP_FILE_ORDER):
-        return
-    if not index.is_monotonic_increasing:
-        raise InputError(f"{name}'s timestamps are not in time order; sort it with .sort_index() first.")
-    if index.has_duplicates:
-        first = index[index.duplicated()][0]
-        raise InputError(f"{name} repeats {int(index.duplicated().sum())} timestamp(s) (first: {first}); "
-                         "aggregate them, e.g. .groupby(level=0).mean().")  # fmt: skip
 
 
 def values_2d(obj, name: str = "series") -> np.ndarray:

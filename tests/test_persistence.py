@@ -9,25 +9,30 @@ import pandas as pd
 import pytest
 
 from anomalylab.errors import InputError
-from anomalylab.models import load
-from anomalylab.models.autoencoders import DenseAutoencoder, SequenceAutoencoder, VariationalAutoencoder
-from anomalylab.models.classical import (
+from anomalylab.models import (
+    BiGAN,
+    CNNForecaster,
+    DenseAutoencoder,
+    HybridKMeansAutoencoder,
     IsolationForestDetector,
     KMeansDistance,
+    MatrixProfileDiscord,
     OneClassSVMDetector,
     PCAReconstruction,
     PyODDetector,
     RandomScore,
+    RollingMedianResidual,
     RollingZScore,
     SeasonalNaive,
+    SemiSupervisedHybrid,
+    SequenceAutoencoder,
+    STLResidual,
+    VariationalAutoencoder,
+    WindowDetector,
     WindowedGaussian,
+    load,
 )
-from anomalylab.models.forecasters import CNNForecaster
-from anomalylab.models.gan import BiGAN
-from anomalylab.models.hybrid import HybridKMeansAutoencoder, SemiSupervisedHybrid
 from anomalylab.models.persistence import Persistable, _classes
-from anomalylab.models.series_baselines import MatrixProfileDiscord, RollingMedianResidual, STLResidual
-from anomalylab.models.windows import WindowDetector
 
 RNG = np.random.default_rng(0)
 TABLE = RNG.normal(size=(300, 6)).astype("float32")

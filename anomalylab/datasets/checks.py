@@ -74,9 +74,28 @@ KEEP_FILE_ORDER = "keep_file_order"  # attrs flag: take the rows as they are in 
 def keep_file_order(obj):
     """``obj`` (a Series or DataFrame, changed in place and returned) marked to be taken row by row as its file
     has them, repeated or backward timestamps included: NAB's rule. Detectors refuse such an index otherwise
-    (:func:`anomalylab.preprocessing.check_time_order`). Use it for NAB's series only."""
+    (:func:`check_time_order`). Use it for NAB's series only."""
     obj.attrs[KEEP_FILE_ORDER] = True
     return obj
+
+
+def check_time_order(obj, name: str = "series") -> None:
+    """Refuse a Series or DataFrame on a DatetimeIndex whose timestamps go back or repeat.
+
+    A reversed or shuffled series would be forecast backwards. NAB's files repeat a few timestamps and step
+    back once, and NAB scores them row by row as they are: its loader says so with
+    :func:`keep_file_order` (``obj.attrs["keep_file_order"] = True``), the only way past
+    this check.
+    """
+    index = getattr(obj, "index", None)
+    if not isinstance(index, pd.DatetimeIndex) or obj.attrs.get(KEEP_FILE_ORDER):
+        return
+    if not index.is_monotonic_increasing:
+        raise InputError(f"{name}'s timestamps are not in time order; sort it with .sort_index() first.")
+    if index.has_duplicates:
+        first = index[index.duplicated()][0]
+        raise InputError(f"{name} repeats {int(index.duplicated().sum())} timestamp(s) (first: {first}); "
+                         "aggregate them, e.g. .groupby(level=0).mean().")  # fmt: skip
 
 
 def check_window_timezones(index, windows) -> None:

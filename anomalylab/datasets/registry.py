@@ -4,7 +4,6 @@ internet or from an offline mirror (``ANOMALYLAB_DATA_MIRROR``)."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import shutil
 import time
@@ -71,14 +70,6 @@ def mirror_dir(mirror: str | Path | None = None) -> Path | None:
     return (mirror if mirror.is_absolute() else paths.ROOT / mirror).resolve()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 STALE_DOWNLOAD_SECONDS = 3600
 
 
@@ -130,7 +121,7 @@ def fetch(name: str, raw_dir: Path | None = None, mirror: str | Path | None = No
         )
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.RAW_DIR
     local = raw_dir / name
-    if local.is_file() and _sha256(local) == entries[name][0]:
+    if local.is_file() and pooch.file_hash(str(local)) == entries[name][0]:
         return local  # verified: neither the mirror nor the network is needed
     _remove_stale_downloads(local.parent)
     mirror = mirror_dir(mirror)

@@ -22,7 +22,7 @@ from anomalylab import runner
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import SPLITS, result_rows
 from anomalylab.metrics import flag_report, threshold_free_report
-from anomalylab.preprocessing import index_of
+from anomalylab.preprocessing import scores_on_index
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
 ThresholdRule = Callable[[pd.Series, pd.Series, pd.Series], float]
@@ -65,11 +65,7 @@ def score_series(detector, series) -> pd.Series:
     (``forecast_index``); the first points get NaN.
     """
     scores = np.asarray(detector.score_samples(series), dtype=float).ravel()
-    if len(scores) > len(series):
-        raise InputError(f"{detector.name} returned {len(scores)} scores for {len(series)} points.")
-    out = np.full(len(series), np.nan)
-    out[len(series) - len(scores) :] = scores
-    return pd.Series(out, index=index_of(series), name=getattr(detector, "name", "score"))
+    return scores_on_index(series, scores, getattr(detector, "name", "score"))
 
 
 def history_length(detector, series) -> int:

@@ -19,9 +19,11 @@ nothing half-written. Scores after loading equal the scores before, bit for bit 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import shutil
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -37,6 +39,7 @@ TRUSTED_PREFIXES = ("sklearn.", "pyod.", "numpy.", "scipy.", "builtins.")
 _SKIP = {"encoder_"}  # caches rebuilt on demand (DenseAutoencoder.encode)
 
 
+@functools.cache
 def _classes() -> dict[str, type]:
     """The classes ``load`` may rebuild: the package's detectors and their parts, nothing else."""
     from anomalylab.models import autoencoders, classical, forecasters, gan, hybrid, series_baselines, windows
@@ -56,9 +59,8 @@ def _is_estimator(value) -> bool:
 
 
 def _is_keras_model(value) -> bool:
-    return type(value).__module__.startswith("keras") or any(
-        c.__module__.startswith("keras.src.models") for c in type(value).__mro__
-    )
+    keras = sys.modules.get("keras")  # a Keras model exists only once Keras is imported
+    return keras is not None and isinstance(value, keras.Model)
 
 
 class _Writer:
@@ -86,7 +88,7 @@ class _Writer:
             key = self._key(stem)
             self.arrays[key] = value
             return {"array": key}
-        if type(value).__name__ in _classes() and type(value) is _classes()[type(value).__name__]:
+        if _classes().get(type(value).__name__) is type(value):
             sub = self._key(stem)
             _dump(value, self.root / sub)
             return {"object": sub}
