@@ -12,11 +12,14 @@ from anomalylab.errors import InputError
 from anomalylab.models import (
     BiGAN,
     CNNForecaster,
+    GOAD,
+    DeepSVDD,
     DenseAutoencoder,
     HybridKMeansAutoencoder,
     IsolationForestDetector,
     KMeansDistance,
     MatrixProfileDiscord,
+    NeuTraLAD,
     OneClassSVMDetector,
     PCAReconstruction,
     PyODDetector,
@@ -56,6 +59,10 @@ TABULAR = {
     "semi_supervised": lambda: SemiSupervisedHybrid(TABLE[:5] + 3, n_clusters=2, hidden=(8,), latent_dim=3,
                                                     epochs=2),
     "random": lambda: RandomScore(seed=3),
+    "neutral_ad": lambda: NeuTraLAD(n_transforms=3, transform_hidden=8, hidden=(8,), embedding_dim=4, **quick),
+    "neutral_ad_multiplicative": lambda: NeuTraLAD(n_transforms=2, transform_kind="multiplicative", **quick),
+    "goad": lambda: GOAD(n_transforms=4, transform_dim=5, hidden=(8,), feature_dim=4, **quick),
+    "deep_svdd": lambda: DeepSVDD(hidden=(8,), embedding_dim=3, **quick),
 }
 SERIES_DETECTORS = {
     "deepant": lambda: CNNForecaster(lookback=16, filters=(4,), dense_units=8, **quick),

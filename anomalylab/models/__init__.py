@@ -1,5 +1,5 @@
-"""Detectors, one module per family (forecasters, autoencoders, gan, classical, hybrid, series baselines,
-windows), and their persistence.
+"""Detectors, one module per family (forecasters, autoencoders, gan, self-supervised tabular, classical, hybrid,
+series baselines, windows), and their persistence.
 
 Every detector has the same face: ``fit(X_train, X_val=None) -> self``, ``score_samples(X)`` (higher = more
 anomalous; series detectors return a ``pd.Series`` on the input's index, NaN where a point has no score),
@@ -24,12 +24,13 @@ from anomalylab.models.forecasters import DEEPANT, MIXTILES_SEED, SIMPLE_CONV1D,
 from anomalylab.models.gan import BiGAN
 from anomalylab.models.hybrid import HybridKMeansAutoencoder, SemiSupervisedHybrid
 from anomalylab.models.persistence import load, save
+from anomalylab.models.selfsupervised import GOAD, DeepSVDD, NeuTraLAD
 from anomalylab.models.series_baselines import MatrixProfileDiscord, RollingMedianResidual, STLResidual
 from anomalylab.models.windows import WindowDetector
 
 __all__ = [
-    "DEEPANT", "MIXTILES_SEED", "SIMPLE_CONV1D", "BiGAN", "CNNForecaster", "DenseAutoencoder",
-    "HybridKMeansAutoencoder", "IsolationForestDetector", "KMeansDistance", "MatrixProfileDiscord",
+    "DEEPANT", "GOAD", "MIXTILES_SEED", "SIMPLE_CONV1D", "BiGAN", "CNNForecaster", "DeepSVDD", "DenseAutoencoder",
+    "HybridKMeansAutoencoder", "IsolationForestDetector", "KMeansDistance", "MatrixProfileDiscord", "NeuTraLAD",
     "OneClassSVMDetector", "PCAReconstruction", "PyODDetector", "RandomScore", "RollingMedianResidual",
     "RollingZScore", "STLResidual", "SeasonalNaive", "SemiSupervisedHybrid", "SequenceAutoencoder",
     "VariationalAutoencoder", "WindowDetector", "WindowedGaussian", "load", "save",

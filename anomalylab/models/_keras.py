@@ -6,7 +6,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from anomalylab.config import set_seed
 from anomalylab.errors import InputError
+from anomalylab.models.persistence import Persistable
+from anomalylab.preprocessing import as_samples
 
 _EXTRA_CALLBACKS: list = []
 
@@ -104,3 +107,70 @@ def fit_keras(
     return model.fit(
         data, epochs=epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0
     ).history  # shuffle=False: the pipeline shuffles (Keras would only warn that it cannot)
+
+
+class KerasDetector(Persistable):
+    """Shared fit/score of the Keras detectors of tables and windows (subclasses build the network).
+
+    ``fit`` seeds, builds the network for the sample shape, and trains it towards ``_targets(X)``: the input
+    itself for a reconstruction model (the default), ``None`` for a model with its own ``train_step``, or a
+    fixed target (a one-class center, transformation labels). ``X_val`` drives early stopping.
+    """
+
+    ndim = 2
+    name = "autoencoder"
+    _self_supervised = False  # True: the model's own train_step reads X alone (no target)
+
+    def _init_training(self, epochs, batch_size, learning_rate, patience, seed):
+        check_training(epochs, batch_size)
+        if not learning_rate > 0:
+            raise InputError(f"learning_rate must be positive, got {learning_rate}.")
+        self.epochs, self.batch_size = epochs, batch_size
+        self.learning_rate, self.patience, self.seed = learning_rate, patience, seed
+
+    def _build(self, shape: tuple[int, ...]):
+        raise NotImplementedError
+
+    def _targets(self, X: np.ndarray):
+        """What the network learns to output for ``X`` (called after ``_build``)."""
+        return None if self._self_supervised else X
+
+    def fit(self, X_train, X_val=None):
+        """Learn from ``X_train`` (normal samples); ``X_val`` (normal samples) drives early stopping."""
+        X = as_samples(X_train, self.ndim, "X_train")
+        val = None if X_val is None else as_samples(X_val, self.ndim, "X_val")
+        if val is not None and val.shape[1:] != X.shape[1:]:
+            raise InputError(f"X_val has sample shape {val.shape[1:]}, X_train {X.shape[1:]}.")
+        self.__dict__.pop("model_", None)
+        set_seed(self.seed)
+        self.model_ = self._build(X.shape[1:])
+        self.input_shape_ = X.shape[1:]
+        y = self._targets(X)
+        validation = None
+        if val is not None:
+            y_val = self._targets(val)
+            validation = (val,) if y_val is None else (val, y_val)
+        self.history_ = fit_keras(
+            self.model_, X, y, val=validation, epochs=self.epochs, batch_size=self.batch_size,
+            seed=self.seed, patience=self.patience,
+        )  # fmt: skip
+        return self
+
+    def _check(self, X) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise InputError(f"{self.name} is not fitted; call .fit(X_train) first.")
+        arr = as_samples(X, self.ndim)
+        if arr.shape[1:] != self.input_shape_:
+            raise InputError(f"{self.name} was fitted on samples of shape {self.input_shape_}, got {arr.shape[1:]}.")
+        return arr
+
+    def reconstruct(self, X) -> np.ndarray:
+        """The network's output for every sample (a reconstruction model's reconstruction)."""
+        return predict_batches(self.model_, self._check(X))
+
+    def score_samples(self, X) -> np.ndarray:
+        """Mean squared reconstruction error per sample (higher = more anomalous)."""
+        arr = self._check(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            err = np.square(arr - predict_batches(self.model_, arr))
+            return checked_scores(err.reshape(len(arr), -1).mean(axis=1), self.name)

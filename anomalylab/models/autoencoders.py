@@ -26,67 +26,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.models._keras import check_training, checked_scores, fit_keras, predict_batches
-from anomalylab.models.persistence import Persistable
-from anomalylab.preprocessing import as_samples
+from anomalylab.models._keras import KerasDetector, check_training, checked_scores, predict_batches
 
 
-class _KerasReconstructor(Persistable):
-    """Shared fit/score of the Keras reconstruction detectors (subclasses build the network)."""
-
-    ndim = 2
-    name = "autoencoder"
-    _self_supervised = False  # True: the model's own train_step reads X alone (no target)
-
-    def _init_training(self, epochs, batch_size, learning_rate, patience, seed):
-        check_training(epochs, batch_size)
-        self.epochs, self.batch_size = epochs, batch_size
-        self.learning_rate, self.patience, self.seed = learning_rate, patience, seed
-
-    def _build(self, shape: tuple[int, ...]):
-        raise NotImplementedError
-
-    def fit(self, X_train, X_val=None):
-        """Learn to reconstruct ``X_train`` (normal samples); ``X_val`` drives early stopping."""
-        X = as_samples(X_train, self.ndim, "X_train")
-        val = None if X_val is None else as_samples(X_val, self.ndim, "X_val")
-        if val is not None and val.shape[1:] != X.shape[1:]:
-            raise InputError(f"X_val has sample shape {val.shape[1:]}, X_train {X.shape[1:]}.")
-        self.__dict__.pop("model_", None)
-        set_seed(self.seed)
-        self.model_ = self._build(X.shape[1:])
-        self.input_shape_ = X.shape[1:]
-        y = None if self._self_supervised else X
-        validation = None if val is None else ((val,) if self._self_supervised else (val, val))
-        self.history_ = fit_keras(
-            self.model_, X, y, val=validation, epochs=self.epochs, batch_size=self.batch_size,
-            seed=self.seed, patience=self.patience,
-        )  # fmt: skip
-        return self
-
-    def _check(self, X) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise InputError(f"{self.name} is not fitted; call .fit(X_train) first.")
-        arr = as_samples(X, self.ndim)
-        if arr.shape[1:] != self.input_shape_:
-            raise InputError(f"{self.name} was fitted on samples of shape {self.input_shape_}, got {arr.shape[1:]}.")
-        return arr
-
-    def reconstruct(self, X) -> np.ndarray:
-        """The model's reconstruction of every sample."""
-        return predict_batches(self.model_, self._check(X))
-
-    def score_samples(self, X) -> np.ndarray:
-        """Mean squared reconstruction error per sample (higher = more anomalous)."""
-        arr = self._check(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            err = np.square(arr - predict_batches(self.model_, arr))
-            return checked_scores(err.reshape(len(arr), -1).mean(axis=1), self.name)
-
-
-class DenseAutoencoder(_KerasReconstructor):
+class DenseAutoencoder(KerasDetector):
     """Fully connected autoencoder: ``hidden`` units down to ``latent_dim``, mirrored back; MSE loss."""
 
     def __init__(
@@ -179,7 +123,7 @@ def _vae_model_class():
     return VAEModel
 
 
-class VariationalAutoencoder(_KerasReconstructor):
+class VariationalAutoencoder(KerasDetector):
     """VAE with a Gaussian code; trained on the negative ELBO, scored by it at the posterior mean."""
 
     _self_supervised = True
@@ -237,7 +181,7 @@ class VariationalAutoencoder(_KerasReconstructor):
 SEQUENCE_KINDS = ("lstm", "convbigru")
 
 
-class SequenceAutoencoder(_KerasReconstructor):
+class SequenceAutoencoder(KerasDetector):
     """Window autoencoder: ``kind="lstm"`` (seq2seq) or ``"convbigru"`` (Conv1D + BiGRU encoder, GRU decoder).
 
     Both compress a window into one code vector (``units`` wide), repeat it

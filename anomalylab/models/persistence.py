@@ -42,11 +42,13 @@ _SKIP = {"encoder_"}  # caches rebuilt on demand (DenseAutoencoder.encode)
 @functools.cache
 def _classes() -> dict[str, type]:
     """The classes ``load`` may rebuild: the package's detectors and their parts, nothing else."""
-    from anomalylab.models import autoencoders, classical, forecasters, gan, hybrid, series_baselines, windows
+    from anomalylab.models import (
+        autoencoders, classical, forecasters, gan, hybrid, selfsupervised, series_baselines, windows,
+    )  # fmt: skip
     from anomalylab.preprocessing import Winsorizer
 
     found = {"Winsorizer": Winsorizer}
-    for module in (autoencoders, classical, forecasters, gan, hybrid, series_baselines, windows):
+    for module in (autoencoders, classical, forecasters, gan, hybrid, selfsupervised, series_baselines, windows):
         for name, cls in vars(module).items():
             if inspect.isclass(cls) and cls.__module__ == module.__name__ and not name.startswith("_"):
                 found[name] = cls
