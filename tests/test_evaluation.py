@@ -196,6 +196,42 @@ def test_k1_counts_every_test_attack_as_outlier_and_samples_the_seed_subset():
     assert k1.y_val.sum() == len(k1.y_val[k1.y_val == 0]) // 4
 
 
+def test_k1_twin_attacks_copy_a_normal_row_of_either_file_and_leave_the_without_twins_subset():
+    from anomalylab.datasets import kdd_twin_rows
+
+    train, test = fake_kdd(600, 0.5, seed=1), fake_kdd(600, 0.5, seed=2)
+    features = [c for c in test.columns if c not in ("label", "attack_category", "is_attack")]
+    attacks, normals = np.flatnonzero(test["is_attack"] == 1), np.flatnonzero(test["is_attack"] == 0)
+    train_normal = np.flatnonzero(train["is_attack"] == 0)[0]
+    test.loc[attacks[:5], features] = test.loc[normals[0], features].to_numpy()  # 5 copies of a normal test row
+    test.loc[attacks[5:8], features] = train.loc[train_normal, features].to_numpy()  # 3 of a normal training row
+    test.loc[normals[1], features] = test.loc[attacks[9], features].to_numpy()  # a normal copy of an attack row
+    twins = kdd_twin_rows(test, train)
+    assert set(np.flatnonzero(twins["twin_attack"])) == {*attacks[:8], attacks[9]}
+    assert set(np.flatnonzero(twins["twin_of_train"])) == set(attacks[5:8])
+    assert set(np.flatnonzero(twins["twin_normal"])) == {normals[0], normals[1]}
+    k1 = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=100, n_outliers=25)
+    np.testing.assert_array_equal(k1.test_rows["without_twins"], ~twins["twin_attack"].to_numpy())
+    with pytest.raises(InputError, match="is_attack"):
+        kdd_twin_rows(test.drop(columns="is_attack"), train)
+
+
+def test_twin_ceilings_and_a_models_own_ceiling_by_hand():
+    # normal rows N1 N2 (own vectors), N3 N4 (vector v); attacks A1 (vector v, a twin), A2 A3 (own vectors)
+    y = np.array([0, 0, 0, 0, 1, 1, 1])
+    twins = pd.DataFrame({"vector": [1, 2, 9, 9, 9, 3, 4], "twin_attack": [0, 0, 0, 0, 1, 0, 0],
+                          "twin_normal": [0, 0, 1, 1, 0, 0, 0]}).astype({"twin_attack": bool, "twin_normal": bool})
+    got = ev.twin_ceilings(y, twins)["roc_auc"]
+    # 12 attack-normal pairs; A2, A3 win all 8 of theirs; A1 ties N3 and N4 (1) and beats 0, 1 or 2 of N1, N2
+    assert got.to_dict() == pytest.approx({"oracle": 11 / 12, "twins lowest": 9 / 12, "twins median": 10 / 12,
+                                           "twins top": 11 / 12})
+    scores = np.array([0.1, 0.5, 0.3, 0.3, 0.3, 0.2, 0.0])  # A2 and A3 badly ranked, A1 tied with its copies
+    own = ev.own_ceiling(y, scores, twins)
+    assert own["roc_auc"] == pytest.approx((8 + 1 + 1) / 12)  # A2, A3 lifted; A1 beats N1, ties N3 and N4
+    with pytest.raises(InputError, match="rows"):
+        ev.twin_ceilings(y[:-1], twins)
+
+
 def test_evaluate_table_thresholds_come_from_validation_and_recall_by_groups_outliers():
     from anomalylab.models.classical import PCAReconstruction
 
@@ -206,7 +242,7 @@ def test_evaluate_table_thresholds_come_from_validation_and_recall_by_groups_out
     model = PCAReconstruction(2).fit(k1.X_train)
     expected = np.quantile(model.score_samples(k1.X_val[k1.y_val == 0]), 0.99)
     assert table.query("threshold_rule == 'val_q99'")["threshold"].unique() == pytest.approx([expected])
-    assert set(table["protocol"]) == {"K1_sample_400_100", "K1_whole_file"}
+    assert set(table["protocol"]) == {"K1_sample_400_100", "K1_whole_file", "K1_without_twins"}
     capped = ev.kdd_protocol_k1(train, test, seed=0, n_inliers=400, n_outliers=100, max_train_rows=500)
     assert capped.protocol == "K1_fit500" and len(capped.X_train) == 500  # a capped K1 says so in its name
     auc = table.query("metric == 'roc_auc' and protocol == 'K1_whole_file'")["value"].iloc[0]
@@ -240,7 +276,7 @@ def test_a_diverged_fit_is_reported_as_nan_with_a_warning():
     with pytest.warns(UserWarning, match="diverged"):
         table, _ = ev.evaluate_table(lambda s: Diverged(), k1, rules, seeds=(0,), model="diverged")
     scored = table[table["threshold_rule"] == "val_q99"]
-    assert scored["value"].isna().all() and len(scored) == 2 * 6
+    assert scored["value"].isna().all() and len(scored) == 3 * 6  # three subsets, six metrics
     assert table.query("metric == 'fit_seconds'")["value"].notna().all()
 
 

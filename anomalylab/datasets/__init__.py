@@ -31,6 +31,7 @@ from anomalylab.datasets.kdd import (  # noqa: F401
     kdd_attack_categories,
     kdd_feature_names,
     kdd_label_counts,
+    kdd_twin_rows,
     load_kdd,
 )
 from anomalylab.datasets.nab import (  # noqa: F401
@@ -93,6 +94,7 @@ __all__ = [
     "KDD_FILES",
     "KDD_NAMES_FILE",
     "KDD_TEST_ONLY_CATEGORIES",
+    "kdd_twin_rows",
     "MIRROR_ENV",
     "MIXTILES_FILE",
     "NAB_LABELS_FILE",

@@ -95,3 +95,35 @@ def kdd_label_counts(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["test_only", "test"], ascending=[True, False])
 
 
+
+
+def kdd_twin_rows(test: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+    """Which rows of ``test`` no detector of the 41 features can tell apart: attack rows whose feature vector
+    equals a **normal** row's (of either file), and the normal test rows that share such a vector.
+
+    One row per test row, on ``test``'s index: ``vector`` (an id of the feature vector, equal for identical
+    rows), ``twin_attack`` (an attack row with a normal twin), ``twin_normal`` (a normal test row that shares
+    its vector with an attack row) and ``twin_of_train`` (an attack row whose twin is a normal training row).
+    A detector that scores a row from its features gives a twin attack row exactly its normal copies' score.
+    """
+    from anomalylab.preprocessing import KDD_FEATURES
+
+    features = [c for c in KDD_FEATURES if c in test.columns]  # all 41 in load_kdd's frames
+    for name, frame in (("test", test), ("train", train)):
+        missing = [c for c in (*features, "is_attack") if c not in frame.columns]
+        if missing or not features:
+            raise InputError(f"{name} lacks the KDD columns {missing[:5] or 'of the 41 features'}; pass frames "
+                             "from load_kdd().")  # fmt: skip
+    vector = pd.util.hash_pandas_object(test[features], index=False).to_numpy()
+    train_vector = pd.util.hash_pandas_object(train[features], index=False).to_numpy()
+    attack = test["is_attack"].to_numpy() == 1
+    train_normal = train_vector[train["is_attack"].to_numpy() == 0]
+    normal_vectors = pd.unique(pd.Series([*vector[~attack], *train_normal]))
+    twin_attack = attack & pd.Series(vector).isin(normal_vectors).to_numpy()
+    twin_normal = ~attack & pd.Series(vector).isin(vector[twin_attack]).to_numpy()
+    return pd.DataFrame({
+        "vector": vector,
+        "twin_attack": twin_attack,
+        "twin_normal": twin_normal,
+        "twin_of_train": twin_attack & pd.Series(vector).isin(train_normal).to_numpy(),
+    }, index=test.index)  # fmt: skip

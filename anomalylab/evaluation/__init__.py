@@ -8,11 +8,14 @@ One module per concern:
 - ``selection``: rolling-origin folds on the training + validation rows to choose a variant and a rule;
 - ``nab``: the NAB protocol (probationary fit, scores in [0, 1], development/evaluation halves);
 - ``tables``: the KDD Cup 99 protocols K1 and K2, their threshold rules, recall per attack type;
-- ``hybrid``: the hybrid detector's tuning grid on validation rows.
+- ``hybrid``: the hybrid detector's tuning grid on validation rows;
+- ``search``: a validation-only hyperparameter search of tabular detectors, confirmed on a second draw;
+- ``ceilings``: what a detector of feature vectors can reach when attack rows copy normal rows.
 
 Everything is importable from ``anomalylab.evaluation`` directly.
 """
 
+from anomalylab.evaluation.ceilings import own_ceiling, twin_ceilings
 from anomalylab.evaluation.hybrid import hybrid_diagnosis, tidy_grid, tune_hybrid
 from anomalylab.evaluation.nab import (
     NAB_RESULT_COLUMNS,
@@ -73,7 +76,7 @@ __all__ = [
     "evaluate_series_grid", "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results",
     "fit_and_score",
     "fit_and_score_table", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",
-    "kdd_protocol_k1", "kdd_protocol_k2", "SERIES_PROTOCOL", "nab_detector_rows", "nab_series_rows",
+    "kdd_protocol_k1", "kdd_protocol_k2", "own_ceiling", "SERIES_PROTOCOL", "twin_ceilings", "nab_detector_rows", "nab_series_rows",
     "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "nab_runs",
     "recall_by", "result_rows", "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma",
     "rule_trainval_best_fbeta", "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from anomalylab import runner
+from anomalylab.datasets.kdd import kdd_twin_rows
 from anomalylab.errors import InputError
 from anomalylab.evaluation.rows import result_rows
 from anomalylab.metrics import detection_report
@@ -126,7 +127,8 @@ def kdd_protocol_k1(
     per four held-out normals (the test sample's ratio). Test on ``corrected``:
     every attack is an outlier, the 17 test-only types included. Subsets: the
     seed's sample of ``n_inliers`` normals and ``n_outliers`` attacks (fixed
-    ``seed``) and the whole file. The encoder is fitted on the fitting rows only.
+    ``seed``), the whole file, and the whole file without the attack rows that
+    copy a normal row (``twin_attack``, see :func:`~anomalylab.datasets.kdd_twin_rows`). The encoder is fitted on the fitting rows only.
     When ``max_train_rows`` caps the fitting rows, the protocol is named
     ``K1_fit<rows>`` so that its numbers are never mistaken for full K1's.
     """
@@ -145,19 +147,23 @@ def kdd_protocol_k1(
     sample[_sample_rows(rng, np.flatnonzero(y_test == 0), n_inliers)] = True
     sample[_sample_rows(rng, np.flatnonzero(y_test == 1), n_outliers)] = True
     train_labels = set(train["label"].astype(str))
+    twin_attack = kdd_twin_rows(test, train)["twin_attack"].to_numpy()
     test_rows = pd.DataFrame({
         "label": test["label"].astype(str).to_numpy(),
         "attack_category": test["attack_category"].astype(str).to_numpy(),
         "test_only": ~test["label"].astype(str).isin(train_labels).to_numpy(),
+        "twin_attack": twin_attack,
         f"sample_{n_inliers}_{n_outliers}": sample,
         "whole_file": np.ones(len(test), dtype=bool),
+        "without_twins": ~twin_attack,
     })  # fmt: skip
     return TabularSplits(
         protocol="K1" if len(fit_rows) == len(normal) - len(val_normal) else f"K1_fit{len(fit_rows)}",
         X_train=encoder.transform(train.iloc[fit_rows]),
         X_val=encoder.transform(train.iloc[val_rows]), y_val=np.r_[np.zeros(len(val_normal)), np.ones(len(val_attack))],
         X_test=X_test, y_test=y_test, test_rows=test_rows,
-        subsets=(f"sample_{n_inliers}_{n_outliers}", "whole_file"), encoder=encoder, unseen_in_test=unseen,
+        subsets=(f"sample_{n_inliers}_{n_outliers}", "whole_file", "without_twins"), encoder=encoder,
+        unseen_in_test=unseen,
     )  # fmt: skip
 
 
