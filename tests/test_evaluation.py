@@ -404,3 +404,38 @@ def test_own_table_runs_through_the_tabular_grid_without_hand_built_splits():
         evaluation.table_splits(normal, test[:, :3], np.zeros(100))
     with pytest.raises(InputError, match="100 rows but y_test 99"):
         evaluation.table_splits(normal, test, np.zeros(99))
+
+
+def test_k2_validation_outliers_come_from_the_first_half_and_change_nothing_else():
+    frame = fake_kdd(2000, attack_share=0.8)
+    plain, with_out = ev.kdd_protocol_k2(frame, seed=3), ev.kdd_protocol_k2(frame, seed=3, val_outliers=0.25)
+    np.testing.assert_array_equal(plain.X_train, with_out.X_train)
+    np.testing.assert_array_equal(plain.X_test, with_out.X_test)
+    np.testing.assert_array_equal(plain.X_val, with_out.X_val[with_out.y_val == 0])
+    n_in = len(plain.y_val)
+    assert with_out.y_val.sum() == round(0.25 * n_in)
+    test_rows = {tuple(r) for r in np.round(with_out.X_test, 9)}
+    assert not any(tuple(r) in test_rows for r in np.round(with_out.X_val[with_out.y_val == 1], 9))
+    with pytest.raises(InputError, match="val_outliers"):
+        ev.kdd_protocol_k2(frame, val_outliers=-1)
+
+
+def test_search_chooses_on_validation_only_and_checks_the_choice_on_a_second_draw():
+    from dataclasses import replace
+
+    frame = fake_kdd(2000, attack_share=0.8)
+    draws = [ev.kdd_protocol_k2(frame, seed=s, val_outliers=0.25) for s in (0, 1)]
+    draws = [replace(d, X_test=np.full_like(d.X_test, np.nan)) for d in draws]  # the search must not read test
+    candidates = {"pca": {"random": lambda seed: RandomScore(seed=seed), "pca_2": lambda seed: PCAReconstruction(2)},
+                  "random": {"a": lambda seed: RandomScore(seed=seed), "b": lambda seed: RandomScore(seed=seed + 9)}}
+    search = ev.search_table(candidates, draws, max_fit_rows=300, progress=False)
+    assert len(search) == 8 and set(search["fit_rows"]) == {300}
+    assert ev.chosen_configs(search) == {"pca": "pca_2", "random": search.query(
+        "model == 'random' and draw == 0").set_index("config")["val_pr_auc"].idxmax()}
+    check = ev.search_check(search)
+    assert check.loc["pca", "same_choice"] and check.loc["pca", "rank_on_draw_1"] == 1
+    assert check.loc["pca", "val_pr_auc_draw_1"] > 0.9 and check.loc["pca", "spread_on_draw_1"] > 0.3
+    with pytest.raises(InputError, match="validation outliers"):
+        ev.search_table(candidates, [ev.kdd_protocol_k2(frame, seed=0)], progress=False)
+    with pytest.raises(InputError, match="draws 0 and 1"):
+        ev.search_check(search[search["draw"] == 0])

@@ -74,6 +74,17 @@ def test_one_bigan_step_changes_all_three_networks():
     assert scores.shape == (64,) and np.isfinite(scores).all()
 
 
+def test_bigan_with_patience_stops_on_the_validation_reconstruction_error_and_keeps_its_best_epoch():
+    X, val = manifold(600), manifold(200, seed=5)
+    gan = BiGAN(hidden=(16,), latent_dim=2, epochs=40, batch_size=64, learning_rate=1e-2, patience=2, seed=0)
+    history = gan.fit(X, val).history_
+    best = int(np.argmin(history["val_rec"]))
+    assert len(history["val_rec"]) == min(40, best + 3)  # stopped 2 epochs after its best, or ran out
+    rec = np.abs(val - gan.model_(val)).mean(axis=1).mean()
+    assert rec == pytest.approx(history["val_rec"][best], rel=1e-4)  # the weights of the best epoch
+    assert "val_rec" not in BiGAN(epochs=1, batch_size=64).fit(X, val).history_  # no patience: no early stopping
+
+
 @pytest.mark.parametrize("kind", ["lstm", "convbigru"])
 def test_sequence_autoencoders_reconstruct_their_input_shape(kind):
     windows = np.sin(np.linspace(0, 40, 400))[np.arange(100)[:, None] + np.arange(24)][..., None]

@@ -32,6 +32,7 @@ from anomalylab.evaluation.nab import (
     unit_interval,
 )
 from anomalylab.evaluation.rows import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
+from anomalylab.evaluation.search import chosen_configs, fit_and_score_validation, search_check, search_table
 from anomalylab.evaluation.selection import rolling_origin_folds, select_variant, selected
 from anomalylab.evaluation.series import (
     ThresholdRule,
@@ -72,14 +73,14 @@ from anomalylab.metrics import detection_report
 __all__ = [
     "KINDS", "NAB_RESULT_COLUMNS", "PROTOCOL_MODELS", "PROTOCOL_RULES", "RESCALES", "SPLITS", "TABLE_COLUMNS",
     "TABLE_METRICS",
-    "TableRule", "TabularSplits", "ThresholdRule", "detection_report", "evaluate_scores", "evaluate_series",
+    "TableRule", "TabularSplits", "ThresholdRule", "chosen_configs", "detection_report", "evaluate_scores", "evaluate_series",
     "evaluate_series_grid", "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results",
     "fit_and_score",
-    "fit_and_score_table", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",
+    "fit_and_score_table", "fit_and_score_validation", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",
     "kdd_protocol_k1", "kdd_protocol_k2", "own_ceiling", "SERIES_PROTOCOL", "twin_ceilings", "nab_detector_rows", "nab_series_rows",
     "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "nab_runs",
     "recall_by", "result_rows", "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma",
     "rule_trainval_best_fbeta", "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant",
-    "selected", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",
+    "search_check", "search_table", "selected", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",
     "table_rule_val_quantile", "table_splits", "tidy_grid", "tune_hybrid", "unit_interval",
 ]  # fmt: skip

@@ -175,6 +175,7 @@ def kdd_protocol_k2(
     max_train_rows: int | None = None,
     deduplicate: bool = False,
     encoder_args: Mapping | None = None,
+    val_outliers: float = 0.0,
 ) -> TabularSplits:
     """K2, the DAGMM / ALAD protocol on the 10 % file: ``normal`` traffic (about 20 %) is the outlier class.
 
@@ -187,7 +188,14 @@ def kdd_protocol_k2(
     identical rows (features and label) before the split (protocol ``K2_dedup``); ``normal`` is then the
     majority class of what is left. ``encoder_args`` go to :class:`~anomalylab.preprocessing.KDDEncoder` (to
     compare preprocessing choices; the default is the package's encoding).
+
+    ``val_outliers`` > 0 adds that many labelled outliers per validation inlier, drawn from the ``normal`` rows
+    of the first half (never the test half), for label-using validation choices (a hyperparameter search).
+    They are drawn after everything else, so the fitting, validation-inlier and test rows stay those of
+    ``val_outliers=0`` for the same seed.
     """
+    if val_outliers < 0:
+        raise InputError(f"val_outliers (outliers per validation inlier) must be at least 0, got {val_outliers}.")
     if deduplicate:
         frame = frame.drop_duplicates(ignore_index=True)
     rng = np.random.default_rng(seed)
@@ -196,6 +204,8 @@ def kdd_protocol_k2(
     inliers = first[frame["is_attack"].to_numpy()[first] == 1]
     val_rows = _sample_rows(rng, inliers, int(round(val_fraction * len(inliers))))
     fit_rows = _cap_rows(rng, np.setdiff1d(inliers, val_rows), max_train_rows)
+    n_val_out = int(round(val_outliers * len(val_rows)))
+    val_out = _sample_rows(rng, first[frame["is_attack"].to_numpy()[first] == 0], n_val_out) if n_val_out else []
     encoder = KDDEncoder(**(encoder_args or {})).fit(frame.iloc[fit_rows])
     test = frame.iloc[second]
     X_test = encoder.transform(test)
@@ -209,8 +219,8 @@ def kdd_protocol_k2(
     name = "K2_dedup" if deduplicate else "K2"
     return TabularSplits(
         protocol=name,
-        X_train=encoder.transform(frame.iloc[fit_rows]), X_val=encoder.transform(frame.iloc[val_rows]),
-        y_val=np.zeros(len(val_rows)), X_test=X_test,
+        X_train=encoder.transform(frame.iloc[fit_rows]), X_val=encoder.transform(frame.iloc[np.r_[val_rows, val_out]]),
+        y_val=np.r_[np.zeros(len(val_rows)), np.ones(len(val_out))], X_test=X_test,
         y_test=(test["is_attack"].to_numpy() == 0).astype(int), test_rows=test_rows, subsets=("second_half",),
         encoder=encoder, unseen_in_test=unseen,
     )  # fmt: skip

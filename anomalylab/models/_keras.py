@@ -80,12 +80,13 @@ def fit_keras(
     batch_size: int,
     seed: int,
     patience: int | None,
+    monitor: str = "val_loss",
 ) -> dict:
     """``model.fit`` on a cached, seeded ``tf.data`` pipeline; returns the history.
 
     ``y=None`` trains on ``X`` alone (models with their own ``train_step``).
     ``val`` is ``(X_val, y_val)`` (or ``(X_val,)``); with ``patience`` it drives
-    early stopping and the best weights are restored. The pipeline is about a
+    early stopping on ``monitor`` (lower is better) and the best weights are restored. The pipeline is about a
     third faster than NumPy arrays on small data (Keras re-wraps arrays every
     epoch) and shuffles the same way for the same seed.
     """
@@ -103,7 +104,8 @@ def fit_keras(
     if val is not None:
         validation = tuple(np.asarray(v, dtype="float32") for v in val)
         if patience:
-            callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode="min", patience=patience,
+                                                           restore_best_weights=True))
     return model.fit(
         data, epochs=epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0
     ).history  # shuffle=False: the pipeline shuffles (Keras would only warn that it cannot)

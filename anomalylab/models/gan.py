@@ -10,6 +10,10 @@ converged).
 Score (EGBAD): ``alpha * |x - G(E(x))|_1 + (1 - alpha) * |f(x, E(x)) -
 f(G(E(x)), E(x))|_1``, the reconstruction error plus the discriminator's
 feature-matching error (``f`` = its last hidden layer), both per feature.
+
+GAN losses do not measure how well the model fits, so with ``patience`` and validation rows the training stops
+when the validation rows' reconstruction error ``|x - G(E(x))|_1`` (the score's main term) has not improved for
+``patience`` epochs, and the weights of its best epoch are kept.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def _bigan_model_class():
             self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
             self.d_tracker = keras.metrics.Mean(name="d_loss")
             self.g_tracker = keras.metrics.Mean(name="g_loss")
+            self.rec_tracker = keras.metrics.Mean(name="rec")
 
         def compile(self, d_optimizer, g_optimizer):
             super().compile()
@@ -48,7 +53,7 @@ def _bigan_model_class():
 
         @property
         def metrics(self):
-            return [self.d_tracker, self.g_tracker]
+            return [self.d_tracker, self.g_tracker, self.rec_tracker]
 
         def call(self, x, training=False):
             return self.generator(self.encoder(x, training=training), training=training)
@@ -79,7 +84,10 @@ def _bigan_model_class():
             real, fake = self._logits(x, training=False)
             self.d_tracker.update_state(self.bce(tf.ones_like(real), real) + self.bce(tf.zeros_like(fake), fake))
             self.g_tracker.update_state(self.bce(tf.zeros_like(real), real) + self.bce(tf.ones_like(fake), fake))
-            return {"d_loss": self.d_tracker.result(), "g_loss": self.g_tracker.result()}
+            x_hat = self.generator(self.encoder(x, training=False), training=False)
+            self.rec_tracker.update_state(tf.reduce_mean(tf.abs(x - x_hat), axis=-1))
+            return {"d_loss": self.d_tracker.result(), "g_loss": self.g_tracker.result(),
+                    "rec": self.rec_tracker.result()}
 
     return BiGANModel
 
@@ -95,6 +103,7 @@ class BiGAN(Persistable):
         epochs: int = 30,
         batch_size: int = 512,
         learning_rate: float = 1e-4,
+        patience: int | None = None,
         seed: int = 0,
         name: str = "bigan",
     ):
@@ -102,8 +111,8 @@ class BiGAN(Persistable):
             raise InputError(f"alpha weighs reconstruction against feature error; it must lie in [0, 1], got {alpha}.")
         check_training(epochs, batch_size)
         self.hidden, self.latent_dim, self.alpha = tuple(hidden), latent_dim, alpha
-        self.epochs, self.batch_size, self.learning_rate, self.seed, self.name = (
-            epochs, batch_size, learning_rate, seed, name,
+        self.epochs, self.batch_size, self.learning_rate, self.patience, self.seed, self.name = (
+            epochs, batch_size, learning_rate, patience, seed, name,
         )  # fmt: skip
 
     def _build(self, n_features: int):
@@ -138,16 +147,22 @@ class BiGAN(Persistable):
         """The BiGAN model around loaded parts (see :mod:`anomalylab.models.persistence`)."""
         return _bigan_model_class()(encoder, generator, discriminator, self.latent_dim, self.seed, name=self.name)
 
-    def fit(self, X_train, X_val=None):  # noqa: ARG002 (no early stopping: GAN losses do not measure fit)
-        """Train encoder, generator and discriminator together on ``X_train`` (normal rows)."""
+    def fit(self, X_train, X_val=None):
+        """Train encoder, generator and discriminator together on ``X_train`` (normal rows); with ``patience``,
+        ``X_val`` (normal rows) stops the training when its reconstruction error stops improving."""
         X = as_samples(X_train, 2, "X_train")
+        val = None
+        if X_val is not None and self.patience:
+            val = (as_samples(X_val, 2, "X_val"),)
+            if val[0].shape[1] != X.shape[1]:
+                raise InputError(f"X_val has {val[0].shape[1]} features, X_train {X.shape[1]}.")
         self.__dict__.pop("model_", None)
         set_seed(self.seed)
         self.model_ = self._build(X.shape[1])
         self.n_features_ = X.shape[1]
         self.history_ = fit_keras(
-            self.model_, X, None, val=None, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
-            patience=None,
+            self.model_, X, None, val=val, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
+            patience=self.patience, monitor="val_rec",
         )  # fmt: skip
         return self
 
