@@ -435,6 +435,12 @@ def test_search_chooses_on_validation_only_and_checks_the_choice_on_a_second_dra
     check = ev.search_check(search)
     assert check.loc["pca", "same_choice"] and check.loc["pca", "rank_on_draw_1"] == 1
     assert check.loc["pca", "val_pr_auc_draw_1"] > 0.9 and check.loc["pca", "spread_on_draw_1"] > 0.3
+    tidy = ev.tidy_search(search)
+    from anomalylab.reporting import check_table
+
+    check_table(tidy)
+    assert set(tidy["protocol"]) == {"K2_validation_draw0", "K2_validation_draw1"}
+    assert len(tidy) == 8 * 3 and "pca (pca_2)" in set(tidy["model"])
     with pytest.raises(InputError, match="validation outliers"):
         ev.search_table(candidates, [ev.kdd_protocol_k2(frame, seed=0)], progress=False)
     with pytest.raises(InputError, match="draws 0 and 1"):

@@ -32,7 +32,13 @@ from anomalylab.evaluation.nab import (
     unit_interval,
 )
 from anomalylab.evaluation.rows import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
-from anomalylab.evaluation.search import chosen_configs, fit_and_score_validation, search_check, search_table
+from anomalylab.evaluation.search import (
+    chosen_configs,
+    fit_and_score_validation,
+    search_check,
+    search_table,
+    tidy_search,
+)
 from anomalylab.evaluation.selection import rolling_origin_folds, select_variant, selected
 from anomalylab.evaluation.series import (
     ThresholdRule,
@@ -81,6 +87,6 @@ __all__ = [
     "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "nab_runs",
     "recall_by", "result_rows", "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma",
     "rule_trainval_best_fbeta", "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant",
-    "search_check", "search_table", "selected", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",
+    "search_check", "search_table", "selected", "tidy_search", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",
     "table_rule_val_quantile", "table_splits", "tidy_grid", "tune_hybrid", "unit_interval",
 ]  # fmt: skip

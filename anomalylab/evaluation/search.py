@@ -114,3 +114,15 @@ def search_check(search: pd.DataFrame) -> pd.DataFrame:
                      f"{value}_draw_1": part.loc[config, 1], "rank_on_draw_1": int(ranks[config]),
                      "candidates": len(part), "spread_on_draw_1": part[1].max() - part[1].min()})  # fmt: skip
     return pd.DataFrame(rows).set_index("model")
+
+
+def tidy_search(search: pd.DataFrame, *, dataset: str = "kddcup99") -> pd.DataFrame:
+    """:func:`search_table` as tidy score-table rows: model ``"<model> (<config>)"``, protocol
+    ``"<protocol>_validation_draw<draw>"``, the validation metric under its own name, fit seconds and epochs."""
+    value = _value_column(search)
+    wide = search.assign(model=search["model"] + " (" + search["config"] + ")",
+                         protocol=search["protocol"] + "_validation_draw" + search["draw"].astype(str))  # fmt: skip
+    rows = wide.rename(columns={value: value.removeprefix("val_")}).melt(
+        id_vars=["model", "protocol"], value_vars=[value.removeprefix("val_"), "fit_seconds", "epochs"],
+        var_name="metric", value_name="value")  # fmt: skip
+    return rows.assign(dataset=dataset, series="", seed=np.nan, threshold_rule="", kind="ours", threshold=np.nan)

@@ -32,7 +32,7 @@ METRICS = (
     "vus_roc", "vus_pr", "range_precision", "range_recall", "range_f1",
     "event_recall", "event_f1", "n_events",
     "nab_standard", "nab_low_fp", "nab_low_fn", "fit_seconds", "score_seconds",
-    "silhouette", "davies_bouldin", "calinski_harabasz",
+    "silhouette", "davies_bouldin", "calinski_harabasz", "epochs",
 )  # fmt: skip
 
 __all__ = [
