@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,8 @@ def search_table(
                              "scores labelled validation rows (kdd_protocol_k2(..., val_outliers=...)).")  # fmt: skip
     rows = []
     for i, splits in enumerate(draws):
+        # the workers get no test rows at all: the search cannot read them, and ships less
+        splits = replace(splits, X_test=splits.X_test[:0], y_test=splits.y_test[:0], test_rows=splits.test_rows[:0])
         tasks = [runner.Task(f"{model} {config}", fit_and_score_validation, {"make_detector": make, "seed": seed})
                  for model, configs in candidates.items() for config, make in configs.items()]  # fmt: skip
         results = iter(runner.run(tasks, shared={"splits": splits, "max_fit_rows": max_fit_rows},
