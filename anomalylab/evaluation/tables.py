@@ -205,7 +205,8 @@ def kdd_protocol_k2(
     val_rows = _sample_rows(rng, inliers, int(round(val_fraction * len(inliers))))
     fit_rows = _cap_rows(rng, np.setdiff1d(inliers, val_rows), max_train_rows)
     n_val_out = int(round(val_outliers * len(val_rows)))
-    val_out = _sample_rows(rng, first[frame["is_attack"].to_numpy()[first] == 0], n_val_out) if n_val_out else []
+    normal_first = first[frame["is_attack"].to_numpy()[first] == 0]
+    val_out = _sample_rows(rng, normal_first, n_val_out) if n_val_out else np.array([], dtype=int)
     encoder = KDDEncoder(**(encoder_args or {})).fit(frame.iloc[fit_rows])
     test = frame.iloc[second]
     X_test = encoder.transform(test)
