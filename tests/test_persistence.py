@@ -10,9 +10,9 @@ import pytest
 
 from anomalylab.errors import InputError
 from anomalylab.models import (
+    GOAD,
     BiGAN,
     CNNForecaster,
-    GOAD,
     DeepSVDD,
     DenseAutoencoder,
     HybridKMeansAutoencoder,

@@ -3,12 +3,11 @@ their scores on data with known outliers, seeds, and refusals."""
 
 import numpy as np
 import pytest
+from test_reconstruction import manifold, off_manifold, separation
 
 from anomalylab.errors import InputError
 from anomalylab.metrics import roc_auc
 from anomalylab.models import GOAD, DeepSVDD, NeuTraLAD
-
-from test_reconstruction import manifold, off_manifold, separation
 
 RNG = np.random.default_rng(0)
 
@@ -18,9 +17,9 @@ def dcl_reference(z: np.ndarray, temperature: float) -> np.ndarray:
     out = []
     for views in z:
         unit = views / np.linalg.norm(views, axis=1, keepdims=True)
-        h = lambda a, b: np.exp(unit[a] @ unit[b] / temperature)  # noqa: E731
+        h = np.exp(unit @ unit.T / temperature)  # h[a, b] = exp(cos(z_a, z_b) / t)
         k_views = range(1, len(views))
-        out.append(sum(-np.log(h(k, 0) / (h(k, 0) + sum(h(k, m) for m in k_views if m != k))) for k in k_views))
+        out.append(sum(-np.log(h[k, 0] / (h[k, 0] + sum(h[k, m] for m in k_views if m != k))) for k in k_views))
     return np.array(out)
 
 

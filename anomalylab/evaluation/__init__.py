@@ -77,16 +77,15 @@ from anomalylab.evaluation.tables import (
 from anomalylab.metrics import detection_report
 
 __all__ = [
-    "KINDS", "NAB_RESULT_COLUMNS", "PROTOCOL_MODELS", "PROTOCOL_RULES", "RESCALES", "SPLITS", "TABLE_COLUMNS",
-    "TABLE_METRICS",
-    "TableRule", "TabularSplits", "ThresholdRule", "chosen_configs", "detection_report", "evaluate_scores", "evaluate_series",
-    "evaluate_series_grid", "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results",
-    "fit_and_score",
-    "fit_and_score_table", "fit_and_score_validation", "fit_inputs", "history_length", "hold_out_labelled", "hybrid_diagnosis",
-    "kdd_protocol_k1", "kdd_protocol_k2", "own_ceiling", "SERIES_PROTOCOL", "twin_ceilings", "nab_detector_rows", "nab_series_rows",
-    "nab_half_score", "nab_rescale", "nab_rows", "nab_run", "nab_runs",
-    "recall_by", "result_rows", "rolling_origin_folds", "rule_fixed", "rule_kind", "rule_train_mean_k_sigma",
-    "rule_trainval_best_fbeta", "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "select_variant",
-    "search_check", "search_table", "selected", "tidy_search", "table_rule_fixed", "table_rule_test_quantile", "table_rule_val_best_fbeta",
-    "table_rule_val_quantile", "table_splits", "tidy_grid", "tune_hybrid", "unit_interval",
+    "chosen_configs", "detection_report", "evaluate_scores", "evaluate_series", "evaluate_series_grid",
+    "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results", "fit_and_score",
+    "fit_and_score_table", "fit_and_score_validation", "fit_inputs", "history_length", "hold_out_labelled",
+    "hybrid_diagnosis", "kdd_protocol_k1", "kdd_protocol_k2", "KINDS", "nab_detector_rows", "nab_half_score",
+    "nab_rescale", "NAB_RESULT_COLUMNS", "nab_rows", "nab_run", "nab_runs", "nab_series_rows", "own_ceiling",
+    "PROTOCOL_MODELS", "PROTOCOL_RULES", "recall_by", "RESCALES", "result_rows", "rolling_origin_folds",
+    "rule_fixed", "rule_kind", "rule_train_mean_k_sigma", "rule_trainval_best_fbeta", "rule_val_mean_k_sigma",
+    "rule_val_quantile", "score_series", "search_check", "search_table", "select_variant", "selected",
+    "SERIES_PROTOCOL", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS", "table_rule_fixed", "table_rule_test_quantile",
+    "table_rule_val_best_fbeta", "table_rule_val_quantile", "table_splits", "TableRule", "TabularSplits",
+    "ThresholdRule", "tidy_grid", "tidy_search", "tune_hybrid", "twin_ceilings", "unit_interval",
 ]  # fmt: skip

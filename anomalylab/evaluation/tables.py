@@ -128,7 +128,8 @@ def kdd_protocol_k1(
     every attack is an outlier, the 17 test-only types included. Subsets: the
     seed's sample of ``n_inliers`` normals and ``n_outliers`` attacks (fixed
     ``seed``), the whole file, and the whole file without the attack rows that
-    copy a normal row (``twin_attack``, see :func:`~anomalylab.datasets.kdd_twin_rows`). The encoder is fitted on the fitting rows only.
+    copy a normal row (``twin_attack``, see :func:`~anomalylab.datasets.kdd_twin_rows`).
+    The encoder is fitted on the fitting rows only.
     When ``max_train_rows`` caps the fitting rows, the protocol is named
     ``K1_fit<rows>`` so that its numbers are never mistaken for full K1's.
     """

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from anomalylab.errors import InputError
-from anomalylab.models._keras import KerasDetector, check_training, checked_scores, predict_batches
+from anomalylab.models._keras import KerasDetector, checked_scores, predict_batches
 
 
 class DenseAutoencoder(KerasDetector):

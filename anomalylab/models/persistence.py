@@ -43,7 +43,14 @@ _SKIP = {"encoder_"}  # caches rebuilt on demand (DenseAutoencoder.encode)
 def _classes() -> dict[str, type]:
     """The classes ``load`` may rebuild: the package's detectors and their parts, nothing else."""
     from anomalylab.models import (
-        autoencoders, classical, forecasters, gan, hybrid, selfsupervised, series_baselines, windows,
+        autoencoders,
+        classical,
+        forecasters,
+        gan,
+        hybrid,
+        selfsupervised,
+        series_baselines,
+        windows,
     )  # fmt: skip
     from anomalylab.preprocessing import Winsorizer
 
