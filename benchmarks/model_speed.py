@@ -2,7 +2,8 @@
 
 Run with ``.venv/bin/python benchmarks/model_speed.py`` (needs the KDD and NAB files: ``make data``).
 
-- Tabular models (autoencoder, VAE, BiGAN, hybrid, PCA, One-Class SVM, Isolation Forest, K-Means distance) fit
+- Tabular models (autoencoder, VAE, BiGAN, hybrid, NeuTraL AD, GOAD and Deep SVDD, the first two also at the
+  doubled width notebook 04's search can choose, PCA, One-Class SVM, Isolation Forest, K-Means distance) fit
   on the same ``--train-rows`` encoded normal KDD Cup 99 connections (protocol K1's encoding) and score
   ``--score-rows`` rows of the test file.
 - Series models (DeepAnT and its two attention variants, the LSTM and ConvBiGRU window autoencoders, Isolation
@@ -29,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TABULAR = ["autoencoder", "vae", "bigan", "hybrid", "pca", "ocsvm", "isolation_forest", "kmeans_distance"]
+TABULAR = ["autoencoder", "vae", "bigan", "hybrid", "neutral_ad", "neutral_ad_width2", "goad", "goad_width2",
+           "deep_svdd", "pca", "ocsvm", "isolation_forest", "kmeans_distance"]
 SERIES = ["deepant", "deepant_additive_attention", "deepant_self_attention", "lstm_seq2seq_ae", "convbigru_ae",
           "isolation_forest_windows"]  # fmt: skip
 WINDOW = 24
@@ -46,6 +48,7 @@ def make_model(name: str, epochs: int):
     from anomalylab.models.forecasters import DEEPANT, CNNForecaster
     from anomalylab.models.gan import BiGAN
     from anomalylab.models.hybrid import HybridKMeansAutoencoder
+    from anomalylab.models.selfsupervised import GOAD, DeepSVDD, NeuTraLAD
     from anomalylab.models.windows import WindowDetector
 
     deep = {"epochs": epochs, "patience": None}
@@ -54,6 +57,11 @@ def make_model(name: str, epochs: int):
         "vae": lambda: VariationalAutoencoder(batch_size=1024, **deep),
         "bigan": lambda: BiGAN(epochs=epochs, batch_size=1024),
         "hybrid": lambda: HybridKMeansAutoencoder(n_clusters=16, latent_dim=16, epochs=epochs, batch_size=1024),
+        "neutral_ad": lambda: NeuTraLAD(batch_size=1024, **deep),
+        "neutral_ad_width2": lambda: NeuTraLAD(transform_hidden=128, hidden=(128, 128), batch_size=1024, **deep),
+        "goad": lambda: GOAD(batch_size=1024, **deep),
+        "goad_width2": lambda: GOAD(hidden=(128,), feature_dim=64, batch_size=1024, **deep),
+        "deep_svdd": lambda: DeepSVDD(batch_size=1024, **deep),
         "pca": lambda: PCAReconstruction(0.95),
         "ocsvm": lambda: OneClassSVMDetector(nu=0.01, max_train_rows=10_000),
         "isolation_forest": lambda: IsolationForestDetector(200),
