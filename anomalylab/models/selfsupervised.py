@@ -166,16 +166,16 @@ class GOAD(KerasDetector):
         arr = self._check(X)
         if not hasattr(self, "centers_"):
             raise InputError(f"{self.name} is not fitted; call .fit(X_train) first.")
+        import keras
+        from scipy.special import logsumexp
+
+        from anomalylab.models.layers import transformation_distances
+
         scores = []
         for start in range(0, len(arr), 4096):
             f = predict_batches(self.model_, arr[start : start + 4096]).astype("float64")
-            dist = (np.square(f).sum(-1)[..., None] - 2 * np.einsum("bmd,jd->bmj", f, self.centers_)
-                    + np.square(self.centers_).sum(-1)[None, None, :])  # fmt: skip
-            logits = -dist
-            top = logits.max(axis=-1, keepdims=True)
-            log_norm = top[..., 0] + np.log(np.exp(logits - top).sum(axis=-1))
-            own = np.diagonal(logits, axis1=1, axis2=2)
-            scores.append((log_norm - own).sum(axis=1))
+            dist = keras.ops.convert_to_numpy(transformation_distances(f, self.centers_))  # the loss's distances
+            scores.append((logsumexp(-dist, axis=-1) + np.diagonal(dist, axis1=1, axis2=2)).sum(axis=1))
         return checked_scores(np.concatenate(scores) if scores else np.empty(0), self.name)
 
 
