@@ -5,7 +5,14 @@ import pytest
 
 from anomalylab import datasets
 from anomalylab.errors import InputError
-from anomalylab.models.likelihood import anomaly_likelihood, likelihood_scores, log_likelihood, spatial_novelty
+from anomalylab.models.likelihood import (
+    RED_LOG_SCORE,
+    anomaly_likelihood,
+    likelihood_scores,
+    log_likelihood,
+    quiet_after,
+    spatial_novelty,
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +83,15 @@ def test_spatial_novelty():
     assert spatial_novelty(values).tolist() == [False, False, False, False, True, True, False, True]
 
 
+def test_quiet_after_an_alarm():
+    scores = np.array([0.1, 0.6, 0.3, 0.7, 0.2, 0.2, 0.2, 0.9, 0.1])
+    # the alarm at 1 silences rows 2-4 below the level (3 stays: an alarm of its own); the one at 7 silences 8
+    np.testing.assert_array_equal(quiet_after(scores, 3), [0.1, 0.6, 0, 0.7, 0, 0.2, 0.2, 0.9, 0])
+    np.testing.assert_array_equal(quiet_after(scores, 0), scores)
+    assert np.isclose(RED_LOG_SCORE, 0.5, atol=1e-6)  # the red zone's likelihood 1 - 1e-5 on the log scale
+    np.testing.assert_array_equal(quiet_after(scores[:5], 3), quiet_after(scores, 3)[:5])  # streaming
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -86,6 +102,7 @@ def test_spatial_novelty():
         (lambda: anomaly_likelihood([0.1], estimation_samples=50, historic_window=10), "historic_window"),
         (lambda: spatial_novelty([1.0, np.nan]), "finite"),
         (lambda: likelihood_scores([0.1], [1.0], 0), "probationary"),
+        (lambda: quiet_after([0.1, 0.9], -1), "rows"),
         (lambda: datasets.load_nab_detector_results("ARTime", ["realKnownCause/nyc_taxi"], raw=True), "raw_score"),
     ],
 )

@@ -40,6 +40,7 @@ MIN_MEAN, MIN_VARIANCE = 0.03, 0.0003
 FLAT_METRIC_VARIANCE = 1.5e-5
 NULL_DISTRIBUTION = (0.5, 1e3)  # mean, standard deviation: every score in [0, 1] is likely
 LOG_DENOMINATOR = -23.02585084720009  # log(1e-10), as the reference writes it
+RED_LOG_SCORE = float(np.log(1.0000000001 - (1 - RED_ZONE)) / LOG_DENOMINATOR)  # about 0.5
 SPATIAL_TOLERANCE = 0.05
 
 
@@ -144,14 +145,35 @@ def spatial_novelty(values, tolerance: float = SPATIAL_TOLERANCE) -> np.ndarray:
     return novel
 
 
-def likelihood_scores(raw_scores, values, probationary: int, *, spatial: bool = True, **kwargs) -> np.ndarray:
+def quiet_after(scores, rows: int, level: float = RED_LOG_SCORE) -> np.ndarray:
+    """``scores`` with the ``rows`` rows after each row at or above ``level`` set to 0, unless they reach
+    ``level`` themselves: one alarm, then quiet while the detector settles (ARTime's habit). Streaming: row
+    ``t`` reads rows ``<= t``. ``level`` defaults to the log score of the red zone (likelihood 1 - 1e-5)."""
+    out = np.asarray(scores, dtype=float).copy()
+    if int(rows) != rows or rows < 0:
+        raise InputError(f"rows must be a whole number >= 0; got {rows}.")
+    quiet_until = -1
+    for t in np.flatnonzero(out >= level) if rows else []:
+        if t <= quiet_until:
+            continue
+        stop = min(t + rows, len(out) - 1)
+        below = out[t + 1 : stop + 1] < level
+        out[t + 1 : stop + 1][below] = 0.0
+        quiet_until = stop
+    return out
+
+
+def likelihood_scores(raw_scores, values, probationary: int, *, spatial: bool = True, quiet: int = 0,
+                      **kwargs) -> np.ndarray:  # fmt: skip
     """HTM's NAB score of a series: :func:`log_likelihood` of :func:`anomaly_likelihood` with NAB's periods for
-    a ``probationary``-row start (``learning_period = P // 2``, ``estimation_samples = P - P // 2``), and 1.0
-    where :func:`spatial_novelty` fires (``spatial=True``)."""
+    a ``probationary``-row start (``learning_period = P // 2``, ``estimation_samples = P - P // 2``), 1.0
+    where :func:`spatial_novelty` fires (``spatial=True``), and with ``quiet > 0`` :func:`quiet_after` that
+    many rows."""
     if probationary < 1:
         raise InputError(f"probationary must be at least 1 row; got {probationary}.")
     values = values.to_numpy(dtype=float) if isinstance(values, pd.Series) else np.asarray(values, dtype=float)
     learning = probationary // 2
     kwargs = {"learning_period": learning, "estimation_samples": probationary - learning, **kwargs}
     score = log_likelihood(anomaly_likelihood(raw_scores, values, **kwargs))
-    return np.where(spatial_novelty(values), 1.0, score) if spatial else score
+    score = np.where(spatial_novelty(values), 1.0, score) if spatial else score
+    return quiet_after(score, quiet)
