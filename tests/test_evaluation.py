@@ -130,6 +130,8 @@ def test_nab_run_scores_every_row_and_export_writes_nab_layout(tmp_path):
     assert len(written) == 1000 and written["label"].sum() == 21
     with pytest.raises(InputError, match="bare name"):
         ev.export_nab_results(run, "a/b", tmp_path)
+    with pytest.raises(InputError, match="'windowedgaussian'"):
+        ev.export_nab_results(run, "windowed_gaussian", tmp_path)
 
 
 def test_nab_run_rolling_rescale_maps_raw_scores_to_unit_interval():

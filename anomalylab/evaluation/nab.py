@@ -246,6 +246,10 @@ def export_nab_results(run: pd.DataFrame, detector: str, out_dir: Path) -> list[
     with columns ``timestamp,value,anomaly_score,label`` (label = inside a window), one file per series."""
     if not detector or "/" in detector:
         raise InputError(f"detector must be a bare name like 'deepant', got {detector!r}.")
+    if "_" in detector:
+        raise InputError(f"NAB's runner files a detector under the part of its name before the first underscore, "
+                         f"so {detector!r} would be read as {detector.split('_')[0]!r}; use a name without "
+                         f"underscores, like {detector.replace('_', '')!r}.")  # fmt: skip
     written = []
     for name, one in run.groupby("series", sort=False):
         category, stem = name.split("/", 1)
