@@ -7,7 +7,10 @@ Prints the machine, the thread settings and two tables:
    (``CNNForecaster.score_samples``: windows, scaling, the network and the error; the network runs as one traced
    graph per model from 50,000 windows on, eagerly below) and, for comparison, the network alone through Keras
    ``model.predict``;
-2. fit seconds per NAB series for DeepAnT as notebook 02 trains it (probationary rows, 25 epochs, batch 64).
+2. fit seconds per NAB series for DeepAnT as notebook 02 trains it (probationary rows, 25 epochs, batch 64);
+3. with ``--streaming-series N``: seconds per NAB series (fit plus scoring) of DeepAnT and of the
+   :class:`~anomalylab.models.forecasters.StreamingForecaster` on the same series, side by side, and their ratio
+   (the streaming detector does its learning while it scores).
 
 Not a test: numbers depend on the machine. Nothing here is asserted.
 """
@@ -23,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from anomalylab import datasets
-from anomalylab.models.forecasters import DEEPANT, CNNForecaster
+from anomalylab.models.forecasters import DEEPANT, CNNForecaster, StreamingForecaster
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -76,10 +79,35 @@ def nab_fit_table(names: list[str], epochs: int = 25) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def streaming_table(names: list[str], epochs: int = 25, **schedule) -> pd.DataFrame:
+    """Fit-plus-score seconds per NAB series: DeepAnT as in notebook 02, then the streaming forecaster."""
+    rows = []
+    for name in names:
+        values = datasets.load_nab(name)["value"]
+        probation = values.iloc[: datasets.nab_probationary_length(len(values))]
+        seconds = {}
+        for label, make in {"deepant": CNNForecaster, "streaming": StreamingForecaster}.items():
+            det = make(lookback=45, **DEEPANT, epochs=epochs, patience=None, seed=0,
+                       **(schedule if make is StreamingForecaster else {}))  # fmt: skip
+            start = time.perf_counter()
+            det.fit(probation).score_samples(values)
+            seconds[label] = time.perf_counter() - start
+        rows.append({"series": name, "rows": len(values), "deepant s": round(seconds["deepant"], 1),
+                     "streaming s": round(seconds["streaming"], 1),
+                     "ratio": round(seconds["streaming"] / seconds["deepant"], 2)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=200_000, help="windows to score per model")
     parser.add_argument("--nab-series", type=int, default=6, help="how many NAB series to time (0 = skip)")
+    parser.add_argument("--streaming-series", type=int, default=0,
+                        help="how many NAB series to time DeepAnT against the streaming forecaster on (0 = skip)")
+    parser.add_argument("--refit-every", type=int, default=500, help="streaming: forecasts between fine-tunes")
+    parser.add_argument("--refit-epochs", type=int, default=2, help="streaming: epochs of each fine-tune")
+    parser.add_argument("--refit-history", type=int, default=2000, help="streaming: windows each fine-tune reads")
+    parser.add_argument("--skip-throughput", action="store_true", help="skip the scoring throughput table")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -87,8 +115,10 @@ def main() -> None:
     print(f"machine: {platform.platform()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}")
     print(f"tensorflow {tf.__version__}: intra-op threads {tf.config.threading.get_intra_op_parallelism_threads()} "
           f"(0 = all cores), inter-op {tf.config.threading.get_inter_op_parallelism_threads()}")  # fmt: skip
-    print("\nScoring throughput (best of 3):")
-    print(pd.concat([throughput_table(args.windows, 45), throughput_table(args.windows, 72)]).to_markdown(index=False))
+    if not args.skip_throughput:
+        print("\nScoring throughput (best of 3):")
+        print(pd.concat([throughput_table(args.windows, 45), throughput_table(args.windows, 72)]).to_markdown(
+            index=False))  # fmt: skip
     if args.nab_series:
         names = datasets.nab_series_names()[:: max(1, 58 // args.nab_series)][: args.nab_series]
         table = nab_fit_table(names)
@@ -96,6 +126,14 @@ def main() -> None:
         print(table.to_markdown(index=False))
         print(f"mean fit {table['fit s'].mean():.2f} s per series -> about {58 * table['fit s'].mean() / 60:.1f} min "
               "for the 58 series per seed")  # fmt: skip
+    if args.streaming_series:
+        names = datasets.nab_series_names()[:: max(1, 58 // args.streaming_series)][: args.streaming_series]
+        schedule = {"refit_every": args.refit_every, "refit_epochs": args.refit_epochs,
+                    "refit_history": args.refit_history}  # fmt: skip
+        table = streaming_table(names, **schedule)
+        print(f"\nDeepAnT against the streaming forecaster ({schedule}), fit plus scoring, seed 0:")
+        print(table.to_markdown(index=False))
+        print(f"total: {table['streaming s'].sum() / table['deepant s'].sum():.2f} times DeepAnT's seconds")
 
 
 if __name__ == "__main__":

@@ -319,6 +319,14 @@ def test_nab_rescale_recomputes_scores_from_the_kept_raw_scores_without_refittin
     np.testing.assert_array_equal(again["anomaly_score"], run["anomaly_score"])
     other = ev.nab_rescale(run, "probation")
     assert other["anomaly_score"].between(0, 1).all() and not np.allclose(other["anomaly_score"], run["anomaly_score"])
+    likelihood = ev.nab_rescale(run, "likelihood")
+    for _, one in likelihood.groupby("series"):
+        score = one["anomaly_score"].to_numpy()
+        assert ((score >= 0) & (score <= 1)).all()
+        start = score[:150]  # NAB's probation (150 rows): likelihood 0.5, or 1 where the range still grows
+        np.testing.assert_allclose(start[start < 1], 0.0301029995664)
+        assert (start < 1).sum() > 100
+        assert score[800] == 1.0 and (score[150:800] < 1).all()  # the +5 jump is beyond the range seen so far
 
 
 def test_the_committed_nab_split_is_the_seeded_stratified_one():

@@ -111,3 +111,53 @@ def test_day_ahead_log_forecaster_and_its_flag_band():
     np.testing.assert_array_equal(outside[clear], scores[clear] > threshold)
     with pytest.raises(InputError, match="values above -1"):
         det.score_samples(series - 1000)
+
+
+# --------------------------------------------------------------------------- streaming forecaster
+
+
+def _shifted(n=900, shift_at=400, seed=0):
+    """The hourly sine with its level raised by 6 (two amplitudes) from ``shift_at`` on: a change of regime."""
+    series = _sine(n, seed)
+    series.iloc[shift_at:] += 6.0
+    return series
+
+
+def _streaming(**kw):
+    return fc.StreamingForecaster(lookback=24, epochs=15, batch_size=32, patience=None, refit_every=50,
+                                  refit_epochs=3, refit_history=200, **kw)  # fmt: skip
+
+
+def test_streaming_forecaster_adapts_to_a_new_level_the_frozen_one_does_not():
+    series = _shifted()
+    train = series.iloc[:300]
+    frozen = _model().fit(train).score_samples(series)
+    streaming = _streaming().fit(train).score_samples(series)
+    before = slice(300, 400)
+    late = slice(750, 900)  # 350 rows after the shift
+    assert streaming.iloc[late].mean() < 0.5 * frozen.iloc[late].mean()
+    assert streaming.iloc[late].mean() < 3 * streaming.iloc[before].mean()  # back near its pre-shift error
+    assert streaming.iloc[400:410].max() > 5 * streaming.iloc[before].mean()  # the shift itself still scores high
+    np.testing.assert_array_equal(streaming.iloc[:300], _streaming().fit(train).score_samples(train))  # in-sample
+
+
+def test_streaming_scores_read_only_earlier_rows_and_leave_the_detector_unchanged():
+    series = _shifted()
+    det = _streaming().fit(series.iloc[:300])
+    weights = [w.copy() for w in det.model_.get_weights()]
+    full = det.score_samples(series)
+    prefix = det.score_samples(series.iloc[:620])  # a prefix that ends inside a block
+    np.testing.assert_array_equal(full.iloc[:620], prefix)
+    np.testing.assert_array_equal(det.score_samples(series), full)  # scoring again: the same scores
+    for before, after in zip(weights, det.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    # a series that does not begin with the training rows is streamed from its first row
+    continued = det.score_samples(series.iloc[300:])
+    assert not np.allclose(continued.iloc[:100], full.iloc[300:400], equal_nan=True)
+
+
+def test_streaming_forecaster_refuses_bad_schedules():
+    for kw, message in [({"refit_every": 0}, "refit_every"), ({"refit_epochs": 1.5}, "refit_epochs"),
+                        ({"refit_history": 0}, "refit_history")]:  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            fc.StreamingForecaster(**kw)

@@ -206,9 +206,10 @@ def nab_detector_thresholds() -> pd.DataFrame:
     return frame
 
 
-def load_nab_detector_results(detector: str, names: Sequence[str] | None = None) -> pd.DataFrame:
+def load_nab_detector_results(detector: str, names: Sequence[str] | None = None, *, raw: bool = False) -> pd.DataFrame:
     """One NAB detector's shipped result files as a corpus frame (the layout of :func:`nab_corpus_frame`, with
-    its ``anomaly_score`` column): what the detector output for every row of every series.
+    its ``anomaly_score`` column): what the detector output for every row of every series. ``raw=True`` adds
+    the files' ``raw_score`` column (only ``numenta`` ships one: HTM's score before the likelihood).
 
     Scores are taken row by row, as NAB's scorer takes them: row ``i`` of a result file is scored as row ``i``
     of the series, so a file with another number of rows is refused. Timestamps and values are not compared:
@@ -221,14 +222,18 @@ def load_nab_detector_results(detector: str, names: Sequence[str] | None = None)
     for key, one in corpus.groupby("series", sort=False):
         category, stem = key.split("/", 1)
         path = fetch(f"nab/results/{detector}/{category}/{detector}_{stem}.csv")
-        shipped = pd.read_csv(path, usecols=["timestamp", "value", "anomaly_score"])
+        header = pd.read_csv(path, nrows=0).columns
+        if raw and "raw_score" not in header:
+            raise InputError(f"NAB's {detector} results have no raw_score column; only numenta's do. Use raw=False.")
+        shipped = pd.read_csv(path, usecols=["timestamp", "value", "anomaly_score", *(["raw_score"] if raw else [])])
         if len(shipped) != len(one):
             raise DataError(f"{path} does not hold the rows of NAB series {key}; the file is not the registered one. "
                             + FIX_HINT)  # fmt: skip
         scores = shipped["anomaly_score"].to_numpy(float)
         if not np.isfinite(scores).all():
             raise DataError(f"{path}: anomaly_score holds NaN or infinite values. " + FIX_HINT)
-        parts.append(one.assign(anomaly_score=scores))
+        parts.append(one.assign(anomaly_score=scores, **({"raw_score": shipped["raw_score"].to_numpy(float)} if raw
+                                                         else {})))  # fmt: skip
         differing[key] = int((pd.to_datetime(shipped["timestamp"]).to_numpy() != one["timestamp"].to_numpy()).sum())
     out = pd.concat(parts, ignore_index=True)
     out.attrs["rows_differing"] = {k: v for k, v in differing.items() if v}

@@ -24,10 +24,11 @@ from anomalylab.evaluation.rows import result_rows
 from anomalylab.evaluation.series import score_series
 from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score, nab_series_scores, range_metrics, runs, vus
 from anomalylab.models.classical import WindowedGaussian
+from anomalylab.models.likelihood import likelihood_scores
 from anomalylab.paths import atomic_path
 
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
-RESCALES = ("rolling", "probation", None)
+RESCALES = ("rolling", "probation", "likelihood", None)
 
 def unit_interval(scores, reference, q: float = 0.99) -> np.ndarray:
     """Map non-negative scores to [0, 1) as s / (s + r), r = the ``q`` quantile of ``reference``.
@@ -70,6 +71,9 @@ def nab_run(
       drift in the error level, which one corpus-wide threshold needs);
     - ``rescale="probation"``: :func:`unit_interval` against the probationary
       scores (fixed per series; saturates when the error level drifts);
+    - ``rescale="likelihood"``: HTM's anomaly likelihood on a log scale, with its spatial-novelty rule
+      (:func:`anomalylab.models.likelihood.likelihood_scores`, NAB's periods), of the ``"probation"`` scores:
+      it keeps its resolution near 1, where the rolling rule saturates;
     - ``rescale=None``: for detectors that already score in [0, 1].
 
     Rows without a score (the detector's first history) score 0. Returns the
@@ -142,6 +146,8 @@ def nab_rescale(run: pd.DataFrame, rescale: str | None = "rolling", window: int 
             score = np.r_[np.zeros(len(raw) - len(score)), score]
         elif rescale == "probation":
             score = unit_interval(raw, raw[:probation])
+        elif rescale == "likelihood":
+            score = likelihood_scores(unit_interval(raw, raw[:probation]), one["value"], probation)
         else:
             score = np.nan_to_num(raw, nan=0.0)
         if not ((score >= 0) & (score <= 1)).all():

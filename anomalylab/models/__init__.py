@@ -20,7 +20,7 @@ from anomalylab.models.classical import (
     SeasonalNaive,
     WindowedGaussian,
 )
-from anomalylab.models.forecasters import DEEPANT, MIXTILES_SEED, SIMPLE_CONV1D, CNNForecaster
+from anomalylab.models.forecasters import DEEPANT, MIXTILES_SEED, SIMPLE_CONV1D, CNNForecaster, StreamingForecaster
 from anomalylab.models.gan import BiGAN
 from anomalylab.models.hybrid import HybridKMeansAutoencoder, SemiSupervisedHybrid
 from anomalylab.models.persistence import load, save
@@ -33,5 +33,5 @@ __all__ = [
     "HybridKMeansAutoencoder", "IsolationForestDetector", "KMeansDistance", "MatrixProfileDiscord", "NeuTraLAD",
     "OneClassSVMDetector", "PCAReconstruction", "PyODDetector", "RandomScore", "RollingMedianResidual",
     "RollingZScore", "STLResidual", "SeasonalNaive", "SemiSupervisedHybrid", "SequenceAutoencoder",
-    "VariationalAutoencoder", "WindowDetector", "WindowedGaussian", "load", "save",
+    "StreamingForecaster", "VariationalAutoencoder", "WindowDetector", "WindowedGaussian", "load", "save",
 ]  # fmt: skip

@@ -295,3 +295,74 @@ class CNNForecaster(Persistable):
             raise InputError(f"{self.name} has no attention (attention=None); build it with 'additive' or 'self'.")
         fw = self._windows(series)
         return predict_batches(self.model_.attention_model, fw.X)
+
+
+class StreamingForecaster(CNNForecaster):
+    """A :class:`CNNForecaster` that keeps learning as the stream goes, without ever reading a label.
+
+    ``fit(train)`` trains as the plain forecaster does. Scoring then walks the stream in blocks of
+    ``refit_every`` forecasts: each block is forecast by the network as it stands after the rows before the
+    block, then the network is fine-tuned (warm start, ``refit_epochs`` epochs, no early stopping) on the last
+    ``refit_history`` windows seen so far (all of them with ``None``), the block included, before the next
+    block is forecast. A row's forecast therefore reads only the rows before it, and the scores of a prefix of
+    a stream are the prefix of its scores.
+
+    The stream is the scored series after the training rows when it begins with them (NAB: fit on the
+    probationary rows, score the whole series) and the whole scored series otherwise (Mixtiles: fit on the
+    training weeks, score validation and test as their continuation). The training rows themselves get the
+    fitted network's in-sample forecasts. Scoring works on a copy of the network, so the fitted detector is
+    unchanged and scoring again gives the same scores; the scaler stays the one fitted on ``train``.
+    Fine-tuning costs about ``refit_epochs * refit_history / refit_every`` passes over every streamed row.
+    """
+
+    def __init__(self, *args, refit_every: int = 500, refit_epochs: int = 2, refit_history: int | None = 2000,
+                 name: str = "streaming_forecaster", **kwargs):  # fmt: skip
+        super().__init__(*args, name=name, **kwargs)
+        for label, value in {"refit_every": refit_every, "refit_epochs": refit_epochs}.items():
+            if int(value) != value or value < 1:
+                raise InputError(f"{label} must be a whole number >= 1; got {value}.")
+        if refit_history is not None and (int(refit_history) != refit_history or refit_history < 1):
+            raise InputError(f"refit_history must be a whole number >= 1 or None (every window); got {refit_history}.")
+        self.refit_every = int(refit_every)
+        self.refit_epochs = int(refit_epochs)
+        self.refit_history = None if refit_history is None else int(refit_history)
+
+    def fit(self, train, val=None) -> StreamingForecaster:
+        """:meth:`CNNForecaster.fit`, remembering the training rows so that scoring can tell where the stream
+        continues them."""
+        super().fit(train, val)
+        self.train_values_ = self._values(train)
+        return self
+
+    def _working_copy(self):
+        import keras
+
+        model = keras.models.clone_model(self.model_)
+        model.set_weights(self.model_.get_weights())
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=self.loss)
+        return model
+
+    def _stream_start(self, arr: np.ndarray) -> int:
+        """Index of the first window whose target is a streamed row (0 when ``arr`` does not begin with the
+        training rows)."""
+        n = len(self.train_values_)
+        if len(arr) >= n and np.array_equal(arr[:n], self.train_values_, equal_nan=True):
+            return max(0, n - (self.lookback + self.horizon - 1))
+        return 0
+
+    def _forecast(self, series):
+        """The windows of ``series`` and the streaming forecasts of them (see the class docstring)."""
+        self._check_fitted()
+        fw = self._windows(series)
+        start = self._stream_start(self._values(series))
+        set_seed(self.seed)  # before the copy: its layers draw their dropout seeds when they are made
+        model = self._working_copy()
+        forecasts = [predict_batches(model, fw.X[:start])]
+        for block, lo in enumerate(range(start, len(fw.X), self.refit_every)):
+            hi = min(lo + self.refit_every, len(fw.X))
+            forecasts.append(predict_batches(model, fw.X[lo:hi]))
+            if hi < len(fw.X):  # learn from the block just scored before forecasting the next one
+                first = 0 if self.refit_history is None else max(0, hi - self.refit_history)
+                fit_keras(model, fw.X[first:hi], fw.y[first:hi], val=None, epochs=self.refit_epochs,
+                          batch_size=self.batch_size, seed=self.seed + block + 1, patience=None)  # fmt: skip
+        return fw, np.concatenate(forecasts)

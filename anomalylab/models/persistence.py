@@ -123,10 +123,17 @@ class _Writer:
         return node
 
 
-def _params(obj) -> dict:
+def _params(obj, cls: type | None = None) -> dict:
+    """The constructor arguments of ``obj``, read back from its attributes. A subclass that passes ``**kwargs``
+    on to its parent's constructor (and keeps no attribute of that name) gets the parent's arguments too."""
+    cls = type(obj) if cls is None else cls
     out = {}
-    for name, p in inspect.signature(type(obj).__init__).parameters.items():
+    for name, p in inspect.signature(cls.__init__).parameters.items():
         if name == "self" or p.kind is p.VAR_POSITIONAL:
+            continue
+        if p.kind is p.VAR_KEYWORD and not hasattr(obj, name):
+            parent = next(c for c in cls.__mro__[1:] if "__init__" in vars(c))
+            out = {**_params(obj, parent), **out}
             continue
         if not hasattr(obj, name):
             raise InputError(f"cannot save {type(obj).__name__}: its argument {name!r} is not kept as an attribute.")
