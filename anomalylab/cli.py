@@ -25,8 +25,12 @@ from anomalylab.errors import AnomalyLabError, InputError
 THRESHOLD_FILE = "threshold.json"  # written beside a saved detector by --save
 
 
+ONE_COLUMN = " (one column)"  # the help of a model that scores a single value column ends with this
+
+
 def _models(lookback: int, epochs: int, seed: int) -> dict:
-    """Name -> (factory, help); a factory gets nothing and returns an unfitted detector."""
+    """Name -> (factory, help); a factory gets nothing and returns an unfitted detector. A help that ends with
+    :data:`ONE_COLUMN` marks a model that scores one value column only."""
     from anomalylab import models as m
 
     window = lambda inner: m.WindowDetector(inner, window=lookback)  # noqa: E731
@@ -36,15 +40,19 @@ def _models(lookback: int, epochs: int, seed: int) -> dict:
         "deepant_attention": (lambda: m.CNNForecaster(lookback=lookback, epochs=epochs, attention="self", seed=seed,
                                                       name="deepant_attention"),
                               "DeepAnT with multi-head self-attention"),
+        "deepant_streaming": (lambda: m.StreamingForecaster(lookback=lookback, epochs=epochs, seed=seed,
+                                                            name="deepant_streaming"),
+                              "DeepAnT that keeps learning from the rows it has scored (fine-tunes every 500 rows "
+                              "on the last 2,000, without labels)"),
         "lstm_autoencoder": (lambda: window(m.SequenceAutoencoder("lstm", epochs=epochs, seed=seed)),
                              "LSTM seq2seq autoencoder on windows; score = reconstruction error"),
         "isolation_forest": (lambda: window(m.IsolationForestDetector(seed=seed)),
                              "Isolation Forest on windows of the series"),
         "windowed_gaussian": (lambda: m.WindowedGaussian(window=max(lookback, 20) * 10),
-                              "rolling Gaussian tail probability (one column)"),
-        "rolling_zscore": (lambda: m.RollingZScore(window=lookback), "rolling z-score (one column)"),
+                              "rolling Gaussian tail probability" + ONE_COLUMN),
+        "rolling_zscore": (lambda: m.RollingZScore(window=lookback), "rolling z-score" + ONE_COLUMN),
         "matrix_profile": (lambda: m.MatrixProfileDiscord(m=max(3, lookback // 3)),
-                           "matrix-profile discord distance to the fitted part (one column)"),
+                           "matrix-profile discord distance to the fitted part" + ONE_COLUMN),
     }  # fmt: skip
 
 
@@ -163,7 +171,7 @@ def _fit(args, values: pd.DataFrame):
                          f"({args.lookback}); use a longer file, a larger --fit-fraction or a smaller --lookback.")
     fit_part = values.iloc[:n_fit]
     fit_input = fit_part.iloc[:, 0] if values.shape[1] == 1 else fit_part
-    if values.shape[1] > 1 and args.model in ("windowed_gaussian", "rolling_zscore", "matrix_profile"):
+    if values.shape[1] > 1 and registry[args.model][1].endswith(ONE_COLUMN):
         raise InputError(f"{args.model} scores one column; pick it with --columns or use deepant.")
     progress = nullcontext() if args.quiet else _epoch_bar(args.epochs, args.model)
     with progress as callback:

@@ -60,10 +60,22 @@ def test_detect_several_columns_and_a_classical_model(tmp_path):
     assert list(pd.read_csv(tmp_path / "one.csv").columns) == ["time", "b", "score", "flag", "part"]
 
 
+def test_detect_with_the_streaming_forecaster_saves_and_reloads_its_stream(tmp_path):
+    """deepant_streaming fine-tunes on the rows it scores (here twice: 840 streamed rows, every 500); the spike still
+    scores highest and a saved detector gives the same scores of the same file."""
+    data = write_csv(tmp_path / "data.csv", n=1400, spike=1200)
+    args = ["--model", "deepant_streaming", "--lookback", "24", "--epochs", "3"]
+    assert run(data, "--out", tmp_path / "o.csv", *args, "--save", tmp_path / "model") == 0
+    out = pd.read_csv(tmp_path / "o.csv")
+    assert out.loc[out["part"] == "scored", "score"].idxmax() == 1200 and out.loc[1200, "flag"] == 1
+    assert run(data, "--out", tmp_path / "again.csv", "--load", tmp_path / "model") == 0
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "again.csv")["score"], out["score"])
+
+
 def test_list_models_names_every_choice(capsys):
     assert cli.main(["detect", "--list-models"]) == 0
     listed = capsys.readouterr().out
-    assert all(name in listed for name in ("deepant", "isolation_forest", "windowed_gaussian"))
+    assert all(name in listed for name in ("deepant", "deepant_streaming", "isolation_forest", "windowed_gaussian"))
 
 
 def _bad_files(tmp_path):
