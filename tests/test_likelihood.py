@@ -56,6 +56,7 @@ def test_streaming_prefix_and_probation():
     np.testing.assert_array_equal(full[:1250], part)
     assert (full[:200] == 0.5).all()
     assert np.isclose(log_likelihood(0.5), 0.0301029995664, atol=1e-12)
+    assert log_likelihood(0.0) == 0.0 and log_likelihood(1.0) == 1.0  # never below 0 (NAB refuses it)
     assert 1200 <= int(np.argmax(full)) < 1210 and full.max() > 0.99  # the spike, through the 10-row mean
 
 

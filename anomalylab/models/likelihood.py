@@ -124,8 +124,9 @@ def anomaly_likelihood(
 
 
 def log_likelihood(likelihood) -> np.ndarray:
-    """``log(1.0000000001 - L) / log(1e-10)``: the likelihood on a log scale in [0, 1], 0.0301 at L = 0.5."""
-    return np.log(1.0000000001 - np.asarray(likelihood, dtype=float)) / LOG_DENOMINATOR
+    """``log(1.0000000001 - L) / log(1e-10)``: the likelihood on a log scale in [0, 1], 0.0301 at L = 0.5. Floored
+    at 0: at L = 0 (a short-term mean far below the usual) the formula gives -4e-12, which NAB would refuse."""
+    return np.maximum(np.log(1.0000000001 - np.asarray(likelihood, dtype=float)) / LOG_DENOMINATOR, 0.0)
 
 
 def spatial_novelty(values, tolerance: float = SPATIAL_TOLERANCE) -> np.ndarray:
