@@ -53,18 +53,10 @@ def _tail(x: np.ndarray | float, mean: float, std: float) -> np.ndarray:
     return 0.5 * erfc(z / 1.4142)
 
 
-def _moving_average(scores: np.ndarray, window: int) -> np.ndarray:
-    """Mean of the last ``window`` scores at each row (of fewer at the start)."""
-    csum = np.cumsum(np.r_[0.0, scores])
-    ends = np.arange(1, len(scores) + 1)
-    starts = np.maximum(ends - window, 0)
-    return (csum[ends] - csum[starts]) / (ends - starts)
-
-
 def _estimate(scores: np.ndarray, values: np.ndarray, skip: int, window: int) -> tuple[float, float, np.ndarray]:
     """Mean and std of the short-term means of ``scores`` after the first ``skip``, with the lower bounds and
     the flat-metric rule; also the short-term means themselves."""
-    averaged = _moving_average(scores, window)
+    averaged = pd.Series(scores).rolling(window, min_periods=1).mean().to_numpy()  # fewer rows at the start
     if len(averaged) <= skip or np.var(values[skip:]) < FLAT_METRIC_VARIANCE:
         return (*NULL_DISTRIBUTION, averaged)
     mean = max(float(np.mean(averaged[skip:])), MIN_MEAN)
