@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import fbeta_score
 
 from anomalylab import evaluation as ev
 from anomalylab.errors import InputError
@@ -85,6 +86,31 @@ def test_evaluate_series_refuses_bad_frames_and_unscored_test_points():
     scores = pd.Series(np.nan, index=frame.index)
     with pytest.raises(InputError, match="no score"):
         ev.evaluate_scores(scores, frame, {"fixed": ev.rule_fixed(1)}, dataset="d", model="m")
+
+
+def test_oracle_rows_give_the_best_f2_any_threshold_reaches_on_the_test_rows():
+    rng = np.random.default_rng(3)
+    frame = _frame(spikes=())
+    is_test = (frame["split"] == "test").to_numpy()
+    labels = np.zeros(len(frame), dtype=int)
+    labels[np.flatnonzero(is_test)[rng.choice(is_test.sum(), 12, replace=False)]] = 1
+    frame["is_anomaly"] = labels
+    scores = pd.DataFrame({0: rng.random(len(frame)) + labels * 0.3, 1: rng.random(len(frame))}, index=frame.index)
+    scores.loc[~is_test, 0] = 99.0  # non-test scores do not matter to the oracle
+    rows = pd.DataFrame(ev.oracle_rows(scores, frame, dataset="d", model="m", protocol="p"))
+    assert set(rows["kind"]) == {"protocol"} and set(rows["threshold_rule"]) == {"test_best_f2 (oracle)"}
+    y = labels[is_test]
+    for seed in (0, 1):  # brute force with scikit-learn over every threshold the test scores offer
+        s = scores[seed].to_numpy()[is_test]
+        best = max(fbeta_score(y, s >= t, beta=2) for t in np.unique(s))
+        f2 = rows.query("metric == 'f2' and seed == @seed")["value"].item()
+        assert f2 == pytest.approx(best)
+    assert rows.query("seed == 0 and metric == 'f2'")["value"].item() > rows.query("seed == 1 and metric == 'f2'")[
+        "value"].item()  # the informative scores reach more
+    with pytest.raises(InputError, match="no oracle rule"):
+        ev.oracle_rows(scores, frame, beta=1.0, dataset="d", model="m")
+    with pytest.raises(InputError, match="no score"):
+        ev.oracle_rows(pd.DataFrame({0: np.nan}, index=frame.index), frame, dataset="d", model="m")
 
 
 def test_unit_interval_is_monotone_and_bounded():

@@ -24,6 +24,8 @@ PROTOCOL_RULES = {
     "assumes the test outlier share is known",
     "nab_corpus_optimised": "threshold that maximises the score of the very series it scores (NAB's runner): "
     "tuned on the test labels",
+    "test_best_f2 (oracle)": "the threshold with the best F2 on the test labels themselves: the ceiling of a model's "
+    "scores, not a result",
 }
 # Models whose scores read the test rows themselves (whatever the threshold rule): their rows are ``protocol``.
 PROTOCOL_MODELS = {"ecod": TRANSDUCTIVE_REASON}

@@ -20,7 +20,7 @@ import pandas as pd
 
 from anomalylab import runner
 from anomalylab.errors import InputError
-from anomalylab.evaluation.rows import SPLITS, result_rows
+from anomalylab.evaluation.rows import PROTOCOL_RULES, SPLITS, result_rows
 from anomalylab.metrics import flag_report, threshold_free_report
 from anomalylab.preprocessing import scores_on_index
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
@@ -123,6 +123,35 @@ def evaluate_scores(
         threshold = float(rule(s_fit, y_fit, sp_fit))
         report = flag_report(y_test, (s_test >= threshold).astype("int8")) | free
         rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, **row_keys)
+    return rows
+
+
+def oracle_rows(
+    scores: pd.DataFrame,
+    frame: pd.DataFrame,
+    *,
+    beta: float = 2.0,
+    label: str = "is_anomaly",
+    split: str = "split",
+    **row_keys,
+) -> list[dict]:
+    """The best F-beta any threshold reaches on the **test** rows, per seed column of ``scores`` (as
+    :func:`evaluate_series_grid` returns them): a ceiling of the scores, never a result. The rule reads the test
+    labels, so the rows are ``protocol`` (rule ``test_best_f<beta> (oracle)``, in :data:`PROTOCOL_RULES`)."""
+    rule_name = f"test_best_f{beta:g} (oracle)"
+    if rule_name not in PROTOCOL_RULES:
+        raise InputError(f"no oracle rule for beta={beta}; known: {sorted(r for r in PROTOCOL_RULES if 'oracle' in r)}")
+    is_test = (frame[split] == "test").to_numpy()
+    y_test = frame[label].to_numpy()[is_test]
+    rows = []
+    for seed, column in scores.items():
+        s_test = column.to_numpy(dtype=float)[is_test]
+        if np.isnan(s_test).any():
+            raise InputError("some test rows have no score; score the whole series so test points have their history.")
+        threshold, _ = best_fbeta_threshold(s_test, y_test, beta)
+        report = flag_report(y_test, (s_test >= threshold).astype("int8"))
+        rows += result_rows(report, threshold_rule=rule_name, threshold=threshold,
+                            seed=None if seed == "deterministic" else seed, **row_keys)
     return rows
 
 
