@@ -3,7 +3,8 @@
 - ``tables``: the tidy schema (with ``kind``), atomic writes with provenance, summaries, quotes for prose;
 - ``provenance``: git sha, hardware and TensorFlow settings, package versions, run configuration;
 - ``summaries``: ranked summaries across notebooks (``SUMMARIES``), the Pareto front;
-- ``readme``: README.md's short table and RESULTS.md (``python -m anomalylab.reporting``).
+- ``readme``: README.md's short table and RESULTS.md (``python -m anomalylab.reporting``);
+- ``scores``: per-point scores kept beside the tables (``figures/scores/``), for ROC/PR overlays and the explorer.
 
 Everything is importable from ``anomalylab.reporting`` directly.
 """
@@ -18,6 +19,16 @@ from anomalylab.reporting.readme import (
     readme_markdown,
     results_markdown,
     update_readme,
+)
+from anomalylab.reporting.scores import (
+    SCORES_BUDGET,
+    check_scores,
+    point_rows,
+    read_scores,
+    sample_positions,
+    score_rows,
+    series_scores,
+    write_scores,
 )
 from anomalylab.reporting.stats import mean_ci, paired_values, rank_test, t_half_width, wilcoxon_test
 from anomalylab.reporting.summaries import (
@@ -40,9 +51,10 @@ from anomalylab.reporting.tables import (
 
 __all__ = [
     "KINDS", "PROTOCOL_RULES", "PROVENANCE_PACKAGES", "README_END", "README_START", "RESULTS_FILE", "SOURCE_PATHS",
-    "SUMMARIES", "TABLE_COLUMNS", "SummarySpec", "check_table", "git_sha", "hardware", "headline_rows", "mean_ci",
-    "metric_stats", "metric_text", "paired_values", "pareto_front", "provenance", "rank_test", "t_half_width",
-    "wilcoxon_test", "read_tables", "readme_markdown", "result_rows",
+    "SCORES_BUDGET", "SUMMARIES", "TABLE_COLUMNS", "SummarySpec", "check_scores", "check_table", "point_rows",
+    "read_scores", "sample_positions", "score_rows", "series_scores", "write_scores", "git_sha", "hardware",
+    "headline_rows", "mean_ci", "metric_stats", "metric_text", "paired_values", "pareto_front", "provenance",
+    "rank_test", "t_half_width", "wilcoxon_test", "read_tables", "readme_markdown", "result_rows",
     "results_markdown", "stats_text", "summarize", "summary_stats", "summary_table", "update_readme", "write_table",
-    "write_text_atomic",
+    "write_text_atomic"
 ]  # fmt: skip

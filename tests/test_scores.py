@@ -1,0 +1,113 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from anomalylab import reporting
+from anomalylab.errors import InputError
+from anomalylab.reporting import scores as scores_module
+
+
+def _pair(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = (rng.random(n) < 0.2).astype(int)
+    split = np.where(np.arange(n) < 20, "val", "test")
+    points = reporting.point_rows(labels, split, dataset="toy", series="a", positions=np.arange(100, 100 + n),
+                                  value=rng.normal(size=n), timestamp=pd.date_range("2024-01-01", periods=n, freq="h"))
+    scores = pd.concat([
+        reporting.score_rows(rng.random(n) + labels, dataset="toy", series="a", model=m, seed=0,
+                             positions=np.arange(100, 100 + n), threshold=0.9, threshold_rule="val_q99")
+        for m in ("m1", "m2")])
+    return points, scores
+
+
+def test_score_files_round_trip_in_compact_types(tmp_path):
+    points, scores = _pair()
+    out = reporting.write_scores(points, scores, "02_toy", scores_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["02_toy.points.parquet", "02_toy.scores.parquet"]
+    assert set(out) == {"points", "scores"}
+    read_points, read_scores = reporting.read_scores(tmp_path)
+    assert read_scores["score"].dtype == np.float32 and read_points["label"].dtype == np.int8
+    assert set(read_scores["file"]) == {"02_toy"} and len(read_scores) == 100 and len(read_points) == 50
+    np.testing.assert_allclose(read_scores["score"], scores["score"].astype("float32"))
+    np.testing.assert_array_equal(read_points["timestamp"], points["timestamp"])
+    assert read_scores.query("model == 'm1'")["threshold"].iloc[0] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda p, s: (p.drop(columns="label"), s), "lacks column"),
+        (lambda p, s: (p.assign(label=2), s), "0/1"),
+        (lambda p, s: (p.assign(split="train"), s), "keep only"),
+        (lambda p, s: (pd.concat([p, p.head(1)]), s), "twice in the points"),
+        (lambda p, s: (p, s.assign(position=s["position"] + 1000)), "missing from the points"),
+        (lambda p, s: (p, s.assign(score=np.nan)), "NaN or infinite"),
+        (lambda p, s: (p, pd.concat([s, s.query("model == 'm1'").assign(seed=1)])), "one seed per model"),
+        (lambda p, s: (p, s.assign(kind="mine")), "kind must be"),
+        (lambda p, s: (p.head(0), s), "no rows"),
+    ],
+)
+def test_bad_score_frames_are_refused_and_nothing_is_written(tmp_path, change, match):
+    points, scores = change(*_pair())
+    with pytest.raises(InputError, match=match):
+        reporting.write_scores(points, scores, "02_toy", scores_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_size_budget_is_enforced_with_nothing_left_behind(tmp_path, monkeypatch):
+    points, scores = _pair()
+    reporting.write_scores(points, scores, "02_small", scores_dir=tmp_path)
+    monkeypatch.setattr(scores_module, "SCORES_BUDGET", sum(p.stat().st_size for p in tmp_path.iterdir()) + 10)
+    with pytest.raises(InputError, match="over the budget"):
+        reporting.write_scores(points, scores, "03_more", scores_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["02_small.points.parquet", "02_small.scores.parquet"]
+
+
+def test_sample_positions_are_seeded_sorted_and_whole_when_small():
+    a, b = reporting.sample_positions(1000, 50, seed=1), reporting.sample_positions(1000, 50, seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert len(np.unique(a)) == 50 and np.all(np.diff(a) > 0) and a.max() < 1000
+    assert not np.array_equal(a, reporting.sample_positions(1000, 50, seed=2))
+    np.testing.assert_array_equal(reporting.sample_positions(30, 50), np.arange(30))
+    with pytest.raises(InputError):
+        reporting.sample_positions(10, 0)
+
+
+def test_reading_an_empty_folder_says_what_to_do(tmp_path):
+    with pytest.raises(InputError, match="run the notebooks"):
+        reporting.read_scores(tmp_path)
+
+
+def test_series_scores_keep_validation_and_test_rows_with_each_models_own_threshold(tmp_path):
+    from anomalylab import evaluation
+    from anomalylab.models.classical import RandomScore, SeasonalNaive
+
+    n = 24 * 20
+    t = np.arange(n)
+    values = 100 + 30 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 1, n)
+    labels = np.zeros(n, dtype=int)
+    labels[[300, 400]] = 1
+    values[[300, 400]] *= 2
+    split = np.array(["train"] * 240 + ["val"] * 96 + ["test"] * (n - 336))
+    frame = pd.DataFrame({"value": values, "is_anomaly": labels, "split": split},
+                         index=pd.date_range("2024-01-01", periods=n, freq="h"))
+    rules = {"fixed": evaluation.rule_fixed(0.4), "q99": evaluation.rule_val_quantile(0.99)}
+    table, scores = evaluation.evaluate_series_grid(
+        {"naive": (lambda s: SeasonalNaive((24,)), [None], rules), "random": (lambda s: RandomScore(s), [0, 1], rules)},
+        frame, dataset="toy", progress=False)
+    chosen = {"naive": "fixed", "random": "q99"}
+    points, kept = reporting.series_scores(frame, scores, table, dataset="toy", rules=chosen)
+    assert len(points) == n - 240 and set(points["split"]) == {"val", "test"}
+    assert points["position"].min() == 240 and points["timestamp"].iloc[0] == frame.index[240]
+    naive = kept[kept["model"] == "naive"]
+    assert naive["seed"].isna().all() and naive["threshold"].iloc[0] == 0.4
+    random = kept[kept["model"] == "random"]
+    assert set(random["seed"]) == {0} and random["threshold_rule"].iloc[0] == "q99"
+    expected = table.query("model == 'random' and seed == 0 and threshold_rule == 'q99'")["threshold"].iloc[0]
+    assert random["threshold"].iloc[0] == pytest.approx(expected)
+    np.testing.assert_allclose(random["score"], scores["random"][0].to_numpy()[240:])
+    reporting.write_scores(points, kept, "02_toy", scores_dir=tmp_path)  # the pair passes the checks
+    with pytest.raises(InputError, match="no scores for"):
+        reporting.series_scores(frame, scores, table, dataset="toy", rules={"other": "fixed"})
+    with pytest.raises(InputError, match="one threshold"):
+        reporting.series_scores(frame, scores, table, dataset="toy", rules={"naive": "nope"})
