@@ -1,0 +1,46 @@
+"""The results explorer: one static page (``explorer/index.html``) to look at any model's stored scores.
+
+- ``data``: the page's entries from the score files (``figures/scores``) and the tables (``figures/tables``);
+- ``page``: the Bokeh page and its one JavaScript callback (``explorer.js``), everything inline.
+
+``make explorer`` (``python -m anomalylab.explorer``) builds it; it opens offline from the file system.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from anomalylab import paths, reporting
+from anomalylab.errors import InputError
+from anomalylab.explorer.data import DATASETS, entries
+from anomalylab.explorer.page import build_page, write_page
+
+EXPLORER_PATH = paths.ROOT / "explorer" / "index.html"
+NOTES = {
+    "mixtiles": "The threshold of each model is the one its rule chose on the training and validation hours.",
+    "spike_series": "Threshold: mean + 3 std of the training errors.",
+    "nab": "Rows: the scored rows of this series. Threshold: the corpus threshold that maximises the NAB score of the "
+           "development half (ours), on the rescaled score; metrics here are point-wise on NAB's windows.",
+    "kdd_k1_whole": "A fixed seeded sample of the test rows (notebook 04 says how many). Threshold: 95th percentile "
+                    "of the validation inliers' scores.",
+    "kdd_k2": "A fixed seeded sample of the test rows (notebook 04 says how many). Threshold: 99th percentile of the "
+              "validation inliers' scores.",
+}
+
+
+def build_explorer(scores_dir: Path | None = None, tables_dir: Path | None = None, out: Path | None = None) -> dict:
+    """Build the page from the score files and tables; returns its path, size in bytes, entries and seconds."""
+    start = time.perf_counter()
+    points, scores = reporting.read_scores(scores_dir)
+    try:
+        tables = reporting.read_tables(tables_dir)
+    except InputError:
+        tables = None  # the page still works; the summary rows are empty
+    page = build_page(entries(points, scores, tables), NOTES)
+    path = write_page(page, Path(out) if out is not None else EXPLORER_PATH)
+    return {"path": path, "bytes": path.stat().st_size, "entries": len(points.groupby(["dataset", "series"],
+            observed=True)), "seconds": time.perf_counter() - start}  # fmt: skip
+
+
+__all__ = ["DATASETS", "EXPLORER_PATH", "NOTES", "build_explorer", "build_page", "entries", "write_page"]

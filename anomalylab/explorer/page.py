@@ -1,0 +1,135 @@
+"""The explorer page: Bokeh widgets and figures, one CustomJS callback (``explorer.js``), all of BokehJS inline.
+
+Bokeh was chosen over Plotly and Vega-Altair because it has the widgets the page needs (select, multi-choice,
+slider) with JavaScript callbacks that can recompute metrics from stored arrays, and writes one self-contained
+HTML file with its library inline (``resources=INLINE``): no server, no network, opens from the file system.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from bokeh.document import Document
+from bokeh.embed import file_html
+from bokeh.events import DocumentReady
+from bokeh.layouts import column, row
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    DatetimeTickFormatter,
+    Div,
+    MultiChoice,
+    NumeralTickFormatter,
+    Select,
+    Slider,
+    Span,
+)
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
+from bokeh.resources import INLINE
+
+from anomalylab.errors import InputError
+from anomalylab.paths import atomic_path
+
+JS = (Path(__file__).with_name("explorer.js")).read_text()
+STYLE = """<style>
+.sum, .cm {border-collapse: collapse; font-size: 12px; margin-top: 4px}
+.sum td, .sum th, .cm td, .cm th {border: 1px solid #bbb; padding: 2px 6px; text-align: left}
+</style>"""
+
+
+def _float32(entries: list[dict]) -> list[dict]:
+    """Arrays as numpy arrays (BokehJS receives them as typed arrays, in binary); the rest as is."""
+    out = []
+    for e in entries:
+        e = dict(e)
+        e["models"] = {name: {k: (np.asarray(v, dtype=np.float32) if k == "score" else v) for k, v in m.items()}
+                       for name, m in e["models"].items()}  # fmt: skip
+        out.append(e)
+    return out
+
+
+def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomalylab results explorer") -> str:
+    """The page's HTML for ``entries`` (:func:`anomalylab.explorer.data.entries`)."""
+    if not entries:
+        raise InputError("no entries to show; the score files hold nothing.")
+    payload = {"entries": _float32(entries), "notes": notes}
+    first = entries[0]
+    dataset = Select(title="dataset", value=first["key"], options=[(e["key"], e["title"]) for e in entries],
+                     name="dataset", width=420)  # fmt: skip
+    models = MultiChoice(title="models (curves and summary rows)", value=[], options=[], name="models", width=520)
+    focus = Select(title="model whose threshold moves", value="", options=[], name="focus", width=300)
+    slider = Slider(title="threshold", start=0, end=1, step=1, value=0, show_value=False, name="threshold",
+                    width=900)  # fmt: skip
+    info, metrics, summary = (Div(text="", name=n, width=900) for n in ("info", "metrics", "summary"))
+
+    series_src, label_src, flag_src, score_src = (ColumnDataSource({"x": [], "y": []}) for _ in range(4))
+    series_fig = figure(height=260, width=900, title="series (test rows): labelled anomalies and flags",
+                        tools="xpan,xwheel_zoom,box_zoom,reset", name="series_fig")  # fmt: skip
+    series_fig.line("x", "y", source=series_src, color="#555", line_width=1, legend_label="value")
+    series_fig.scatter("x", "y", source=label_src, size=9, color="#d62728", alpha=0.6, legend_label="labelled anomaly")
+    series_fig.scatter("x", "y", source=flag_src, size=6, marker="x", color="#1f77b4", line_width=2,
+                       legend_label="flagged")  # fmt: skip
+    series_fig.legend.location = "top_left"
+    score_fig = figure(height=170, width=900, title="score of the chosen model", x_range=series_fig.x_range,
+                       tools="xpan,xwheel_zoom,box_zoom,reset", name="score_fig")  # fmt: skip
+    score_fig.line("x", "y", source=score_src, color="#1f77b4", line_width=1)
+    threshold_span = Span(location=0, dimension="width", line_color="#ff7f0e", line_dash="dashed", line_width=2)
+    score_fig.add_layout(threshold_span)
+
+    hist_src = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": [], "cls": [], "colour": []})
+    hist_fig = figure(height=320, width=900, y_axis_type="log", title="test scores of the chosen model, by class",
+                      tools="xpan,xwheel_zoom,box_zoom,reset", name="hist_fig")  # fmt: skip
+    hist_fig.quad(left="left", right="right", top="top", bottom="bottom", source=hist_src, fill_color="colour",
+                  line_color="colour", fill_alpha=0.35, legend_field="cls")  # fmt: skip
+    hist_span = Span(location=0, dimension="height", line_color="#ff7f0e", line_dash="dashed", line_width=2)
+    hist_fig.add_layout(hist_span)
+    hist_fig.legend.location = "top_right"
+
+    roc_src, pr_src = (ColumnDataSource({"xs": [], "ys": [], "model": [], "colour": []}) for _ in range(2))
+    roc_fig = figure(height=330, width=445, title="ROC (test rows)", x_range=(0, 1), y_range=(0, 1.02),
+                     x_axis_label="false positive rate", y_axis_label="true positive rate", name="roc_fig")
+    roc_fig.multi_line("xs", "ys", source=roc_src, color="colour", line_width=2, legend_field="model")
+    pr_fig = figure(height=330, width=445, title="precision-recall (test rows)", x_range=(0, 1), y_range=(0, 1.02),
+                    x_axis_label="recall", y_axis_label="precision", name="pr_fig")
+    pr_fig.multi_line("xs", "ys", source=pr_src, color="colour", line_width=2, legend_field="model")
+    for fig in (roc_fig, pr_fig):
+        fig.legend.location = "bottom_right" if fig is roc_fig else "top_right"
+        fig.legend.label_text_font_size = "9px"
+
+    args = dict(
+        payload=payload, dataset=dataset, models=models, focus=focus, slider=slider, info=info, metrics=metrics,
+        summary=summary, series_fig=series_fig, score_fig=score_fig, hist_fig=hist_fig, series_src=series_src,
+        label_src=label_src, flag_src=flag_src, score_src=score_src, hist_src=hist_src, roc_src=roc_src,
+        pr_src=pr_src, threshold_span=threshold_span, hist_span=hist_span, series_axis=series_fig.xaxis[0],
+        score_axis=score_fig.xaxis[0], time_format=DatetimeTickFormatter(), number_format=NumeralTickFormatter(),
+        palette=list(Category10_10),
+    )
+
+    def callback(which: str) -> CustomJS:
+        return CustomJS(args=args, code=f"const which = {which!r};\n{JS}")
+
+    dataset.js_on_change("value", callback("dataset"))
+    models.js_on_change("value", callback("models"))
+    focus.js_on_change("value", callback("focus"))
+    slider.js_on_change("value", callback("threshold"))
+
+    header = Div(text=f"<h2>{title}</h2><p>Pick a dataset and models; move the threshold of one model and watch "
+                      "what it flags. Precision, recall, F1, F2 and the confusion matrix are computed in this page "
+                      "from the stored test scores. Each summary row says its <b>kind</b>: <b>ours</b> (threshold "
+                      "chosen without test labels), <b>protocol</b> (a rule that reads the test split) or "
+                      f"<b>published</b>.</p>{STYLE}", width=900)  # fmt: skip
+    layout = column(header, row(dataset, focus), models, info, slider, metrics, series_fig, score_fig, hist_fig,
+                    row(roc_fig, pr_fig), summary)
+    doc = Document()
+    doc.add_root(layout)
+    doc.js_on_event(DocumentReady, callback("init"))
+    return file_html(doc, resources=INLINE, title=title)
+
+
+def write_page(html_text: str, out: Path) -> Path:
+    """Write the page atomically."""
+    with atomic_path(Path(out)) as tmp:
+        tmp.write_text(html_text)
+    return Path(out)
