@@ -15,7 +15,7 @@ FULL_STAMPS  := $(NAMES:%=build/stamps/%.full)
 QUICK_STAMPS := $(NAMES:%=build/stamps/%.quick)
 PAPERMILL  := $(PY) -m papermill --log-output --no-progress-bar --kernel python3
 
-.PHONY: help env data reproduce readme quick test lab lint clean
+.PHONY: help env data reproduce readme explorer quick test lab lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,9 +50,13 @@ endif
 # Independent notebooks run side by side (one process each, TensorFlow on one thread in each: same numbers).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-reproduce: | $(ENV_STAMP) ## run every notebook in full mode (papermill, JOBS at a time); regenerates figures/, README and RESULTS.md tables
+reproduce: | $(ENV_STAMP) ## run every notebook in full mode (papermill, JOBS at a time); regenerates figures/, README and RESULTS.md tables, the explorer
 	$(MAKE) -j$(JOBS) $(FULL_STAMPS)
 	$(PY) -m anomalylab.reporting
+	$(PY) -m anomalylab.explorer
+
+explorer: | $(ENV_STAMP) ## build explorer/index.html (one offline page) from figures/scores and figures/tables
+	$(PY) -m anomalylab.explorer
 
 readme: | $(ENV_STAMP) ## regenerate the README's short table and RESULTS.md from figures/tables (no notebook runs)
 	$(PY) -m anomalylab.reporting

@@ -109,5 +109,38 @@ def test_series_scores_keep_validation_and_test_rows_with_each_models_own_thresh
     reporting.write_scores(points, kept, "02_toy", scores_dir=tmp_path)  # the pair passes the checks
     with pytest.raises(InputError, match="no scores for"):
         reporting.series_scores(frame, scores, table, dataset="toy", rules={"other": "fixed"})
-    with pytest.raises(InputError, match="one threshold"):
+    with pytest.raises(InputError, match="one threshold for"):
         reporting.series_scores(frame, scores, table, dataset="toy", rules={"naive": "nope"})
+
+
+def test_nab_scores_keep_the_rows_after_probation_once_with_each_models_threshold(tmp_path):
+    frames = []
+    for name, n in (("a/one", 40), ("b/two", 30)):
+        stamps = pd.date_range("2024-01-01", periods=n, freq="5min")
+        frames.append(pd.DataFrame({"series": name, "timestamp": stamps, "value": np.arange(n, dtype=float),
+                                    "in_window": np.arange(n) >= n - 5, "probationary": np.arange(n) < 10}))
+    corpus = pd.concat(frames, ignore_index=True)
+    runs = {"ours": corpus.assign(anomaly_score=np.linspace(0, 1, len(corpus))),
+            "theirs (NAB)": corpus.assign(anomaly_score=0.5)}
+    thresholds = {"ours": {"threshold": 0.7, "threshold_rule": "nab_dev_optimised", "kind": "ours", "seed": 0},
+                  "theirs (NAB)": {"threshold": 0.4, "threshold_rule": "nab_shipped", "kind": "published"}}
+    points, kept = reporting.nab_scores(runs, thresholds)
+    assert len(points) == 50 and set(points["series"]) == {"a/one", "b/two"} and points["label"].sum() == 10
+    assert points.query("series == 'a/one'")["position"].tolist() == list(range(10, 40))
+    ours = kept.query("model == 'ours'")
+    np.testing.assert_allclose(ours["score"], runs["ours"].loc[~corpus["probationary"], "anomaly_score"])
+    assert set(kept.query("model == 'theirs (NAB)'")["kind"]) == {"published"} and ours["seed"].iloc[0] == 0
+    reporting.write_scores(points, kept, "02_nab", scores_dir=tmp_path)
+    with pytest.raises(InputError, match="other rows"):
+        reporting.nab_scores({**runs, "short": runs["ours"].iloc[:-1]}, {**thresholds, "short": thresholds["ours"]})
+    with pytest.raises(InputError, match="no threshold"):
+        reporting.nab_scores(runs, {"ours": thresholds["ours"]})
+
+
+def test_table_threshold_finds_exactly_one():
+    table = pd.DataFrame({"model": ["m", "m", "m"], "seed": [0, 0, np.nan], "threshold_rule": ["r", "r", "r"],
+                          "metric": ["f1", "f2", "f2"], "threshold": [0.5, 0.5, 0.9], "kind": "ours"})
+    assert reporting.table_threshold(table, model="m", seed=0, threshold_rule="r") == (0.5, "ours")
+    assert reporting.table_threshold(table, model="m", seed=None, threshold_rule="r") == (0.9, "ours")
+    with pytest.raises(InputError, match="found 2"):
+        reporting.table_threshold(table, model="m", threshold_rule="r")

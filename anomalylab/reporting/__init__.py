@@ -23,11 +23,13 @@ from anomalylab.reporting.readme import (
 from anomalylab.reporting.scores import (
     SCORES_BUDGET,
     check_scores,
+    nab_scores,
     point_rows,
     read_scores,
     sample_positions,
     score_rows,
     series_scores,
+    table_threshold,
     write_scores,
 )
 from anomalylab.reporting.stats import mean_ci, paired_values, rank_test, t_half_width, wilcoxon_test
@@ -50,11 +52,11 @@ from anomalylab.reporting.tables import (
 )
 
 __all__ = [
-    "KINDS", "PROTOCOL_RULES", "PROVENANCE_PACKAGES", "README_END", "README_START", "RESULTS_FILE", "SOURCE_PATHS",
-    "SCORES_BUDGET", "SUMMARIES", "TABLE_COLUMNS", "SummarySpec", "check_scores", "check_table", "point_rows",
-    "read_scores", "sample_positions", "score_rows", "series_scores", "write_scores", "git_sha", "hardware",
-    "headline_rows", "mean_ci", "metric_stats", "metric_text", "paired_values", "pareto_front", "provenance",
-    "rank_test", "t_half_width", "wilcoxon_test", "read_tables", "readme_markdown", "result_rows",
-    "results_markdown", "stats_text", "summarize", "summary_stats", "summary_table", "update_readme", "write_table",
-    "write_text_atomic"
+    "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "mean_ci", "metric_stats",
+    "metric_text", "nab_scores", "paired_values", "pareto_front", "point_rows", "PROTOCOL_RULES", "provenance",
+    "PROVENANCE_PACKAGES", "rank_test", "read_scores", "read_tables", "README_END", "readme_markdown",
+    "README_START", "result_rows", "RESULTS_FILE", "results_markdown", "sample_positions", "score_rows",
+    "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES", "summarize", "summary_stats",
+    "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_threshold", "update_readme",
+    "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
 ]  # fmt: skip

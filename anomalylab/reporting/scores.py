@@ -93,16 +93,61 @@ def series_scores(frame: pd.DataFrame, scores: dict[str, pd.DataFrame], table: p
         if column not in by_seed.columns:
             raise InputError(f"{model}: no scores for seed {seed} (columns {list(by_seed.columns)}).")
         run_seed = None if column == "deterministic" else seed
-        rows = table[(table["model"] == model) & (table["threshold_rule"] == rule)]
-        rows = rows[rows["seed"].isna()] if run_seed is None else rows[rows["seed"] == run_seed]
-        thresholds = rows["threshold"].dropna().unique()
-        if len(thresholds) != 1:
-            raise InputError(f"{model}: expected one threshold under rule {rule!r} for seed {run_seed} in the table, "
-                             f"found {len(thresholds)}.")
+        threshold, kind = table_threshold(table, model=model, threshold_rule=rule, seed=run_seed)
         kept = by_seed[column].to_numpy(dtype=float)[keep]
         scored = np.isfinite(kept)
         parts.append(score_rows(kept[scored], dataset=dataset, model=model, seed=run_seed, positions=positions[scored],
-                                threshold=thresholds[0], threshold_rule=rule, kind=rows["kind"].iloc[0]))
+                                threshold=threshold, threshold_rule=rule, kind=kind))
+    return points, pd.concat(parts, ignore_index=True)
+
+
+def table_threshold(table: pd.DataFrame, **keys) -> tuple[float, str]:
+    """The one threshold and kind of the rows of a tidy ``table`` that match ``keys`` (``seed=None`` matches a
+    deterministic run); a clear error when there is none or several."""
+    rows = table
+    for column, wanted in keys.items():
+        rows = rows[rows[column].isna()] if wanted is None else rows[rows[column] == wanted]
+    thresholds = rows["threshold"].dropna().unique() if "threshold" in rows else []
+    if len(thresholds) != 1:
+        raise InputError(f"expected one threshold for {keys} in the table, found {len(thresholds)}.")
+    return float(thresholds[0]), str(rows["kind"].iloc[0])
+
+
+def nab_scores(runs: dict[str, pd.DataFrame], thresholds: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(points, scores)`` of NAB runs, ready for :func:`write_scores`: the rows after each series' probationary
+    period (label: inside a NAB window), once; per model its ``anomaly_score`` there, with
+    ``thresholds[model]`` (``threshold``, ``threshold_rule``, ``kind``, ``seed``). Every run must cover the same
+    rows in the same order (as :func:`anomalylab.evaluation.nab_run` and NAB's shipped files do)."""
+    need = {"series", "timestamp", "value", "in_window", "probationary", "anomaly_score"}
+    reference = None
+    parts = []
+    for model, run in runs.items():
+        missing = need - set(run.columns)
+        if missing:
+            raise InputError(f"{model}: the run lacks column(s) {sorted(missing)}.")
+        if model not in thresholds:
+            raise InputError(f"{model}: no threshold given; pass threshold, threshold_rule, kind and seed.")
+        scored = run[~run["probationary"].astype(bool)].reset_index(drop=True)
+        positions = scored.groupby("series", sort=False).cumcount().to_numpy() + (
+            run.groupby("series", sort=False)["probationary"].sum().reindex(scored["series"]).to_numpy())
+        if reference is None:
+            reference = scored
+            points = point_rows(scored["in_window"].astype(int), np.full(len(scored), "test"), dataset="nab",
+                                positions=positions, value=scored["value"], timestamp=scored["timestamp"])
+            points["series"] = scored["series"].to_numpy()
+        elif len(scored) != len(reference) or not (
+            np.array_equal(scored["series"].astype(str), reference["series"].astype(str))
+            and np.array_equal(pd.to_datetime(scored["timestamp"]).to_numpy("datetime64[ns]"),
+                               pd.to_datetime(reference["timestamp"]).to_numpy("datetime64[ns]"))):
+            raise InputError(f"{model}: its run covers other rows than {next(iter(runs))}'s.")
+        t = thresholds[model]
+        one = score_rows(scored["anomaly_score"], dataset="nab", model=model, seed=t.get("seed"),
+                         positions=positions, threshold=t["threshold"], threshold_rule=t["threshold_rule"],
+                         kind=t["kind"])
+        one["series"] = scored["series"].to_numpy()
+        parts.append(one)
+    if reference is None:
+        raise InputError("no runs given.")
     return points, pd.concat(parts, ignore_index=True)
 
 

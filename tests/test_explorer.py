@@ -1,0 +1,139 @@
+"""The results explorer: its entries match the score files, and the page, opened in headless Chromium, shows the
+metrics that anomalylab.metrics computes at the threshold its slider is moved to."""
+
+import os
+import re
+import shutil
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from anomalylab import explorer, reporting
+from anomalylab.errors import InputError
+from anomalylab.metrics import point_metrics
+
+
+def _score_files(folder):
+    rng = np.random.default_rng(0)
+    n = 600
+    labels = (rng.random(n) < 0.04).astype(int)
+    split = np.where(np.arange(n) < 200, "val", "test")
+    stamps = pd.date_range("2024-07-01", periods=n, freq="h")
+    values = 100 + 30 * np.sin(np.arange(n) * 2 * np.pi / 24) + 60 * labels
+    points = reporting.point_rows(labels, split, dataset="mixtiles", value=values, timestamp=stamps,
+                                  positions=np.arange(1000, 1000 + n))
+    scores = pd.concat([
+        reporting.score_rows(rng.random(n) * 0.5 + labels * rng.random(n), dataset="mixtiles", model=m, seed=0,
+                             positions=np.arange(1000, 1000 + n), threshold=0.45, threshold_rule="trainval_best_f2")
+        for m in ("deepant", "deepant_streaming")])
+    reporting.write_scores(points, scores, "02_mixtiles", scores_dir=folder)
+    m = 3000
+    labels = (rng.random(m) < 0.7).astype(int)
+    category = np.where(labels == 1, rng.choice(["dos", "probe", "r2l"], m), "normal")
+    points = reporting.point_rows(labels, np.array(["test"] * m), dataset="kdd_k2", category=category)
+    scores = pd.concat([
+        reporting.score_rows(np.exp(rng.normal(0, 1, m) + k * labels), dataset="kdd_k2", model=name, seed=0,
+                             threshold=3.0, threshold_rule="val_q99")
+        for name, k in (("neutral_ad", 2.0), ("pca", 1.0))])
+    reporting.write_scores(points, scores, "04_kdd_k2", scores_dir=folder)
+
+
+def test_entries_hold_the_stored_test_scores_with_their_own_thresholds_and_curves(tmp_path):
+    _score_files(tmp_path)
+    points, scores = reporting.read_scores(tmp_path)
+    entries = {e["key"]: e for e in explorer.entries(points, scores)}
+    assert set(entries) == {"mixtiles", "kdd_k2"}
+    mix = entries["mixtiles"]
+    assert mix["kind"] == "series" and len(mix["labels"]) == 400  # test rows only
+    stored = scores.query("model == 'deepant'").set_index("position")["score"]
+    np.testing.assert_array_equal(mix["models"]["deepant"]["score"], stored.loc[1200:].to_numpy())
+    assert mix["models"]["deepant"]["threshold"] == pytest.approx(0.45) and mix["models"]["deepant"]["kind"] == "ours"
+    k2 = entries["kdd_k2"]["models"]["neutral_ad"]
+    fpr, tpr = (np.asarray(v) for v in k2["roc"])
+    assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc_score(entries["kdd_k2"]["labels"], k2["score"]), abs=2e-3)
+    assert set(k2["hist"]["counts"]) == {"normal", "dos", "probe", "r2l"}
+    assert sum(map(sum, k2["hist"]["counts"].values())) == 3000
+
+
+def test_building_needs_score_files(tmp_path):
+    with pytest.raises(InputError, match="no score files"):
+        explorer.build_explorer(tmp_path, tmp_path, tmp_path / "index.html")
+    assert not (tmp_path / "index.html").exists()
+
+
+def _browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them with apt-get).")
+        pytest.skip("no chromium / chromedriver here (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1000,2100"):
+        options.add_argument(arg)
+    options.binary_location = chromium
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(driver))
+
+
+def _wait(browser, script, timeout=20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = browser.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+def _shown(text):
+    numbers = {k: float(v) for k, v in re.findall(r'id="(\w+)">([-0-9.e+]+)<', text)}
+    assert {"precision", "recall", "f1", "f2", "tp", "fp", "fn", "tn"} <= set(numbers), text
+    return numbers
+
+
+def test_the_page_shows_the_packages_metrics_at_the_slider_threshold(tmp_path):
+    _score_files(tmp_path / "scores")
+    built = explorer.build_explorer(tmp_path / "scores", tmp_path / "no_tables", tmp_path / "index.html")
+    assert built["bytes"] < 5 * 2**20
+    points, scores = reporting.read_scores(tmp_path / "scores")
+    browser = _browser()
+    try:
+        browser.get((tmp_path / "index.html").as_uri())
+        model = "Bokeh.documents[0].get_model_by_name"
+        _wait(browser, f"return window.Bokeh && Bokeh.documents.length && {model}('metrics').text")
+        first = _shown(browser.execute_script(f"return {model}('metrics').text"))
+        test_rows = points.query("dataset == 'mixtiles' and split == 'test'")["position"]
+        own = scores.query("model == 'deepant'").set_index("position")["score"].loc[test_rows].to_numpy()
+        labels = points.query("dataset == 'mixtiles' and split == 'test'")["label"].to_numpy()
+        expected = point_metrics(labels, own >= np.float32(0.45))
+        assert first["f2"] == pytest.approx(expected["f2"], abs=5e-5)  # starts at the model's own threshold
+
+        browser.execute_script(f"{model}('dataset').value = 'kdd_k2'")
+        browser.execute_script(f"{model}('models').value = ['pca', 'neutral_ad']")
+        browser.execute_script(f"{model}('focus').value = 'neutral_ad'")
+        k2 = scores.query("dataset == 'kdd_k2' and model == 'neutral_ad'").sort_values("position")
+        y = points.query("dataset == 'kdd_k2'").sort_values("position")["label"].to_numpy()
+        s = k2["score"].to_numpy()
+        thresholds = np.unique(np.r_[s, k2["threshold"].iloc[0]].astype(np.float32))
+        k = int(np.searchsorted(thresholds, np.quantile(s, 0.6)))  # a threshold of our choosing
+        browser.execute_script(f"{model}('threshold').value = {k}")
+        text = _wait(browser, f"const t = {model}('metrics').text; return t.includes('neutral_ad') && t")
+        shown = _shown(text)
+        flags = s >= thresholds[k]
+        expected = point_metrics(y, flags)
+        for name in ("precision", "recall", "f1", "f2"):
+            assert shown[name] == pytest.approx(expected[name], abs=5e-5), name
+        assert shown["tp"] == np.sum(flags & (y == 1)) and shown["fp"] == np.sum(flags & (y == 0))
+        assert shown["fn"] == np.sum(~flags & (y == 1)) and shown["tn"] == np.sum(~flags & (y == 0))
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+        shot = tmp_path / "explorer.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
+    finally:
+        browser.quit()
