@@ -91,7 +91,7 @@ build/stamps/%.quick: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
 
 test: $(DATA_STAMP) ## unit tests (pytest), then every notebook under nbval in quick mode
 	ANOMALYLAB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 --durations=12
 
 lab: $(DATA_STAMP) ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks

@@ -1,4 +1,4 @@
-// The results explorer's one callback: `which` names what changed (init, dataset, models, focus, threshold).
+// The results explorer's one callback: `cb_data.which` names what changed (init, dataset, models, focus, threshold).
 // Everything it shows is computed here from the stored test scores: flags where score >= threshold.
 const E = window.__anomalylab_explorer || (window.__anomalylab_explorer = {data: plain(payload), busy: false});
 
@@ -68,9 +68,20 @@ function showDataset() {
     series_axis.formatter = e.x_is_time ? time_format : number_format;
     score_axis.formatter = e.x_is_time ? time_format : number_format;
     series_src.data = {x: Array.from(e.x), y: Array.from(e.value)};
-    const lx = [], ly = [];
-    for (let i = 0; i < e.labels.length; i++) if (e.labels[i] === 1) { lx.push(e.x[i]); ly.push(e.value[i]); }
-    label_src.data = {x: lx, y: ly};
+    let lo = Infinity, hi = -Infinity;
+    for (const v of e.value) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    const steps = [];
+    for (let i = 1; i < e.x.length; i++) steps.push(e.x[i] - e.x[i - 1]);
+    steps.sort((a, b) => a - b);
+    const half = (steps.length ? steps[Math.floor(steps.length / 2)] : 1) / 2;
+    const q = {left: [], right: [], bottom: [], top: []};
+    for (let i = 0; i < e.labels.length; i++) {
+      if (e.labels[i] !== 1 || (i > 0 && e.labels[i - 1] === 1)) continue;
+      let j = i;
+      while (j + 1 < e.labels.length && e.labels[j + 1] === 1) j++;
+      q.left.push(e.x[i] - half); q.right.push(e.x[j] + half); q.bottom.push(lo); q.top.push(hi);
+    }
+    label_src.data = q;
   }
   info.text = `<b>${escapeHtml(E.entry.title)}</b>: ${E.entry.labels.length.toLocaleString("en")} test rows, ` +
     `${E.entry.labels.reduce((a, b) => a + b, 0)} labelled anomalous. ${escapeHtml(E.data.notes[E.entry.key.split("/")[0]] || "")}`;
@@ -146,6 +157,7 @@ function showThreshold() {
     `only a threshold from a rule that reads no test label gives an <b>ours</b> number.</small></div>`;
 }
 
+const which = cb_data.which;
 if (!E.busy) {
   E.busy = true;
   try {

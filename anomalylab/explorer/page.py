@@ -64,14 +64,16 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
                     width=900)  # fmt: skip
     info, metrics, summary = (Div(text="", name=n, width=900) for n in ("info", "metrics", "summary"))
 
-    series_src, label_src, flag_src, score_src = (ColumnDataSource({"x": [], "y": []}) for _ in range(4))
+    series_src, flag_src, score_src = (ColumnDataSource({"x": [], "y": []}) for _ in range(3))
+    label_src = ColumnDataSource({"left": [], "right": [], "bottom": [], "top": []})
     series_fig = figure(height=260, width=900, title="series (test rows): labelled anomalies and flags",
                         tools="xpan,xwheel_zoom,box_zoom,reset", name="series_fig")  # fmt: skip
+    series_fig.quad(left="left", right="right", bottom="bottom", top="top", source=label_src, color="#d62728",
+                    alpha=0.25, line_width=0, legend_label="labelled anomaly (runs shaded)")  # fmt: skip
     series_fig.line("x", "y", source=series_src, color="#555", line_width=1, legend_label="value")
-    series_fig.scatter("x", "y", source=label_src, size=9, color="#d62728", alpha=0.6, legend_label="labelled anomaly")
     series_fig.scatter("x", "y", source=flag_src, size=6, marker="x", color="#1f77b4", line_width=2,
                        legend_label="flagged")  # fmt: skip
-    series_fig.legend.location = "top_left"
+    series_fig.add_layout(series_fig.legend[0], "right")  # beside the plot: never over the data
     score_fig = figure(height=170, width=900, title="score of the chosen model", x_range=series_fig.x_range,
                        tools="xpan,xwheel_zoom,box_zoom,reset", name="score_fig")  # fmt: skip
     score_fig.line("x", "y", source=score_src, color="#1f77b4", line_width=1)
@@ -107,8 +109,10 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
         palette=list(Category10_10),
     )
 
+    main = CustomJS(args=args, code=JS)  # the data travel once, with this one model
+
     def callback(which: str) -> CustomJS:
-        return CustomJS(args=args, code=f"const which = {which!r};\n{JS}")
+        return CustomJS(args={"main": main}, code=f"main.execute(cb_obj, {{which: {which!r}}});")
 
     dataset.js_on_change("value", callback("dataset"))
     models.js_on_change("value", callback("models"))
