@@ -144,3 +144,28 @@ def test_table_threshold_finds_exactly_one():
     assert reporting.table_threshold(table, model="m", seed=None, threshold_rule="r") == (0.9, "ours")
     with pytest.raises(InputError, match="found 2"):
         reporting.table_threshold(table, model="m", threshold_rule="r")
+
+
+def test_table_scores_keep_a_seeded_sample_of_the_first_draw_with_its_thresholds(tmp_path):
+    from anomalylab import evaluation
+    from anomalylab.models.classical import PCAReconstruction, RandomScore
+
+    def draw(seed):
+        rng = np.random.default_rng(seed)
+        X_test = np.r_[rng.normal(size=(300, 4)), rng.normal(4, 1, size=(100, 4))]
+        y_test = np.r_[np.zeros(300, int), np.ones(100, int)]
+        return evaluation.table_splits(rng.normal(size=(500, 4)), X_test, y_test, seed=seed, protocol="toy")
+
+    rules = {"val_q95": evaluation.table_rule_val_quantile(0.95)}
+    models = {"pca": (lambda s: PCAReconstruction(n_components=2), rules), "random": (lambda s: RandomScore(s), rules)}
+    table, scores, splits = evaluation.evaluate_table_draws(models, draw, [0, 1], dataset="toy", progress=False)
+    points, kept = reporting.table_scores(scores, splits, table, dataset="kdd_k2", rule="val_q95",
+                                          protocol=table["protocol"].iloc[0], size=150)
+    assert len(points) == 150 and set(points["category"]) == {"normal", "anomaly"}
+    np.testing.assert_array_equal(points["position"], reporting.sample_positions(400, 150))
+    np.testing.assert_array_equal(points["label"], splits.y_test[points["position"]])
+    pca = kept[kept["model"] == "pca"]
+    np.testing.assert_allclose(pca["score"], scores["pca"].iloc[:, 0].to_numpy()[points["position"]])
+    expected = table.query("model == 'pca' and seed == 0 and threshold_rule == 'val_q95'")["threshold"].iloc[0]
+    assert pca["threshold"].iloc[0] == pytest.approx(expected) and set(kept["seed"]) == {0}
+    reporting.write_scores(points, kept, "04_toy", scores_dir=tmp_path)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from anomalylab.errors import InputError
 from anomalylab.explorer import EXPLORER_PATH, build_explorer
+from anomalylab.explorer.browser import screenshot
 
 
 def main(argv=None) -> int:
@@ -15,9 +16,15 @@ def main(argv=None) -> int:
     parser.add_argument("--scores", type=Path, default=None, help="folder of score files (default figures/scores)")
     parser.add_argument("--tables", type=Path, default=None, help="folder of score tables (default figures/tables)")
     parser.add_argument("--out", type=Path, default=EXPLORER_PATH, help="the page to write")
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="also save a PNG of the page (headless Chromium; e.g. docs/explorer.png)")
+    parser.add_argument("--dataset", default=None, help="the entry shown in the screenshot, e.g. mixtiles")
     args = parser.parse_args(argv)
     try:
         built = build_explorer(args.scores, args.tables, args.out)
+        if args.screenshot is not None:
+            screenshot(built["path"], args.screenshot, dataset=args.dataset)
+            print(f"wrote {args.screenshot}")
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -104,6 +104,7 @@ def entries(points: pd.DataFrame, scores: pd.DataFrame, tables: pd.DataFrame | N
         classes = (test["category"].astype(str) if "category" in test and test["category"].notna().all()
                    else test["label"].map({0: "normal", 1: "anomaly"}).astype(str)).to_numpy()
         mine = scores[(scores["dataset"] == dataset) & (scores["series"] == series)]
+        mine = mine.drop_duplicates(["model", "position"])  # a model kept by two notebooks: the first file's
         for model, rows in mine.groupby("model", sort=False, observed=True):
             aligned = rows.set_index("position")["score"].reindex(test["position"]).to_numpy(np.float32)
             scored = np.isfinite(aligned)

@@ -115,6 +115,10 @@ function showFocus() {
   slider.value = start >= 0 ? start : 0;
   if (E.entry.kind === "series") {
     score_src.data = {x: Array.from(E.entry.x), y: Array.from(m.score)};
+    const t = E.thresholds, top = Math.max(t[Math.floor(0.995 * (t.length - 1))], m.threshold);
+    const bottom = Math.min(t[0], 0);
+    score_range.start = bottom;
+    score_range.end = top + 0.15 * (top - bottom || 1);
   } else {
     const h = m.hist, q = {left: [], right: [], top: [], bottom: [], cls: [], colour: []};
     Object.keys(h.counts).forEach((cls, j) => {

@@ -21,6 +21,7 @@ from bokeh.models import (
     Div,
     MultiChoice,
     NumeralTickFormatter,
+    Range1d,
     Select,
     Slider,
     Span,
@@ -73,9 +74,11 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
     series_fig.line("x", "y", source=series_src, color="#555", line_width=1, legend_label="value")
     series_fig.scatter("x", "y", source=flag_src, size=6, marker="x", color="#1f77b4", line_width=2,
                        legend_label="flagged")  # fmt: skip
-    series_fig.add_layout(series_fig.legend[0], "right")  # beside the plot: never over the data
-    score_fig = figure(height=170, width=900, title="score of the chosen model", x_range=series_fig.x_range,
-                       tools="xpan,xwheel_zoom,box_zoom,reset", name="score_fig")  # fmt: skip
+    series_fig.legend.orientation = "horizontal"
+    series_fig.add_layout(series_fig.legend[0], "above")  # above the plot: never over the data
+    score_fig = figure(height=170, width=900, title="score of the chosen model (axis cut at the 99.5th percentile)",
+                       x_range=series_fig.x_range, y_range=Range1d(0, 1), tools="xpan,xwheel_zoom,box_zoom,reset",
+                       name="score_fig")  # fmt: skip
     score_fig.line("x", "y", source=score_src, color="#1f77b4", line_width=1)
     threshold_span = Span(location=0, dimension="width", line_color="#ff7f0e", line_dash="dashed", line_width=2)
     score_fig.add_layout(threshold_span)
@@ -105,7 +108,8 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
         summary=summary, series_fig=series_fig, score_fig=score_fig, hist_fig=hist_fig, series_src=series_src,
         label_src=label_src, flag_src=flag_src, score_src=score_src, hist_src=hist_src, roc_src=roc_src,
         pr_src=pr_src, threshold_span=threshold_span, hist_span=hist_span, series_axis=series_fig.xaxis[0],
-        score_axis=score_fig.xaxis[0], time_format=DatetimeTickFormatter(), number_format=NumeralTickFormatter(),
+        score_axis=score_fig.xaxis[0], score_range=score_fig.y_range, time_format=DatetimeTickFormatter(),
+        number_format=NumeralTickFormatter(),
         palette=list(Category10_10),
     )
 

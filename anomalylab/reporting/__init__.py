@@ -29,6 +29,7 @@ from anomalylab.reporting.scores import (
     sample_positions,
     score_rows,
     series_scores,
+    table_scores,
     table_threshold,
     write_scores,
 )
@@ -57,6 +58,6 @@ __all__ = [
     "PROVENANCE_PACKAGES", "rank_test", "read_scores", "read_tables", "README_END", "readme_markdown",
     "README_START", "result_rows", "RESULTS_FILE", "results_markdown", "sample_positions", "score_rows",
     "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES", "summarize", "summary_stats",
-    "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_threshold", "update_readme",
+    "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_scores", "table_threshold", "update_readme",
     "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
 ]  # fmt: skip

@@ -151,6 +151,34 @@ def nab_scores(runs: dict[str, pd.DataFrame], thresholds: dict[str, dict]) -> tu
     return points, pd.concat(parts, ignore_index=True)
 
 
+def table_scores(scores: dict[str, pd.DataFrame], splits, table: pd.DataFrame, *, dataset: str,
+                 rule: str | dict[str, str], protocol: str, size: int = 20_000,
+                 sample_seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(points, scores)`` of a table protocol's first draw, ready for :func:`write_scores`: a fixed seeded sample
+    of ``size`` test rows of ``splits`` (a :class:`~anomalylab.evaluation.TabularSplits`, category from its
+    ``test_rows``), and per model its first-seed scores there (``scores`` as
+    :func:`anomalylab.evaluation.evaluate_table_draws` returns them) with the threshold ``rule`` (or
+    ``rule[model]``; then only those models are kept) set under ``protocol`` in ``table`` for that seed."""
+    y = np.asarray(splits.y_test)
+    positions = sample_positions(len(y), size, sample_seed)
+    category = splits.test_rows["attack_category"].astype(str).replace("", np.nan).to_numpy()[positions]
+    category = np.where(pd.isna(category), np.where(y[positions] == 1, "anomaly", "normal"), category)
+    points = point_rows(y[positions], np.full(len(positions), "test"), dataset=dataset, positions=positions,
+                        category=category)
+    parts = []
+    rules = rule if isinstance(rule, dict) else dict.fromkeys(scores, rule)
+    for model, model_rule in rules.items():
+        if model not in scores:
+            raise InputError(f"no scores for {model!r}; known: {sorted(scores)}.")
+        by_seed = scores[model]
+        seed = by_seed.columns[0]
+        threshold, kind = table_threshold(table, model=model, seed=seed, threshold_rule=model_rule, protocol=protocol)
+        parts.append(score_rows(by_seed[seed].to_numpy(dtype=float)[positions], dataset=dataset, model=model,
+                                seed=seed, positions=positions, threshold=threshold, threshold_rule=model_rule,
+                                kind=kind))
+    return points, pd.concat(parts, ignore_index=True)
+
+
 def check_scores(points: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both frames in their compact dtypes, or a clear error: columns, labels 0/1, splits, unique points, every
     score on a known point and finite, one seed per model."""
