@@ -70,7 +70,7 @@ def summary_rows(tables: pd.DataFrame | None) -> dict[str, dict[str, list[list[s
             continue
         metric = specs[key].metrics[0]
         out[key] = {}
-        for _, row in table.iterrows():
+        for _, row in table.iterrows():  # in the summary's order: ranked ours rows first
             cells = [row["threshold rule"] or "—", row["kind"], f"{metric} {row.get(metric, '')}", row["runs"]]
             out[key].setdefault(row["model"], []).append([html.escape(str(c)) for c in cells])
     return out
@@ -105,7 +105,11 @@ def entries(points: pd.DataFrame, scores: pd.DataFrame, tables: pd.DataFrame | N
                    else test["label"].map({0: "normal", 1: "anomaly"}).astype(str)).to_numpy()
         mine = scores[(scores["dataset"] == dataset) & (scores["series"] == series)]
         mine = mine.drop_duplicates(["model", "position"])  # a model kept by two notebooks: the first file's
-        for model, rows in mine.groupby("model", sort=False, observed=True):
+        ranked = list(summaries.get(spec_key, {}))  # the summary's order: the page shows its best models first
+        rank = {m: i for i, m in enumerate(ranked)}
+        order = sorted(mine["model"].astype(str).unique(), key=lambda m: rank.get(m, len(rank)))
+        for model in order:
+            rows = mine[mine["model"].astype(str) == model]
             aligned = rows.set_index("position")["score"].reindex(test["position"]).to_numpy(np.float32)
             scored = np.isfinite(aligned)
             if not scored.any():
