@@ -169,3 +169,13 @@ def test_table_scores_keep_a_seeded_sample_of_the_first_draw_with_its_thresholds
     expected = table.query("model == 'pca' and seed == 0 and threshold_rule == 'val_q95'")["threshold"].iloc[0]
     assert pca["threshold"].iloc[0] == pytest.approx(expected) and set(kept["seed"]) == {0}
     reporting.write_scores(points, kept, "04_toy", scores_dir=tmp_path)
+
+
+def test_the_committed_score_files_pass_the_checks_and_fit_the_budget():
+    folder = scores_module.scores_dir_of()
+    files = sorted(folder.glob("*.parquet"))
+    assert files, "figures/scores holds no score files: run the notebooks (make reproduce) and commit them"
+    assert sum(p.stat().st_size for p in files) <= reporting.SCORES_BUDGET
+    points, scores = reporting.read_scores()  # every pair passes check_scores
+    assert set(scores["kind"]) <= {"ours", "published"} and scores["threshold"].notna().all()
+    assert {"mixtiles", "nab", "spike_series"} <= set(points["dataset"])
