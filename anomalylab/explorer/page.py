@@ -100,7 +100,7 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
                     x_axis_label="recall", y_axis_label="precision", name="pr_fig")
     pr_fig.multi_line("xs", "ys", source=pr_src, color="colour", line_width=2, legend_field="model")
     for fig in (roc_fig, pr_fig):
-        fig.legend.location = "bottom_right" if fig is roc_fig else "top_right"
+        fig.legend.location = "bottom_right" if fig is roc_fig else "bottom_left"  # where curves rarely go
         fig.legend.label_text_font_size = "9px"
 
     args = dict(
