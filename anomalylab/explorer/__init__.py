@@ -37,10 +37,9 @@ def build_explorer(scores_dir: Path | None = None, tables_dir: Path | None = Non
         tables = reporting.read_tables(tables_dir)
     except InputError:
         tables = None  # the page still works; the summary rows are empty
-    page = build_page(entries(points, scores, tables), NOTES)
-    path = write_page(page, Path(out) if out is not None else EXPLORER_PATH)
-    return {"path": path, "bytes": path.stat().st_size, "entries": len(points.groupby(["dataset", "series"],
-            observed=True)), "seconds": time.perf_counter() - start}  # fmt: skip
+    shown = entries(points, scores, tables)
+    path = write_page(build_page(shown, NOTES), Path(out) if out is not None else EXPLORER_PATH)
+    return {"path": path, "bytes": path.stat().st_size, "entries": len(shown), "seconds": time.perf_counter() - start}
 
 
 __all__ = ["DATASETS", "EXPLORER_PATH", "NOTES", "build_explorer", "build_page", "entries", "write_page"]

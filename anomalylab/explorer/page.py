@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from bokeh.document import Document
 from bokeh.embed import file_html
 from bokeh.events import DocumentReady
@@ -40,22 +39,11 @@ STYLE = """<style>
 </style>"""
 
 
-def _float32(entries: list[dict]) -> list[dict]:
-    """Arrays as numpy arrays (BokehJS receives them as typed arrays, in binary); the rest as is."""
-    out = []
-    for e in entries:
-        e = dict(e)
-        e["models"] = {name: {k: (np.asarray(v, dtype=np.float32) if k == "score" else v) for k, v in m.items()}
-                       for name, m in e["models"].items()}  # fmt: skip
-        out.append(e)
-    return out
-
-
 def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomalylab results explorer") -> str:
     """The page's HTML for ``entries`` (:func:`anomalylab.explorer.data.entries`)."""
     if not entries:
         raise InputError("no entries to show; the score files hold nothing.")
-    payload = {"entries": _float32(entries), "notes": notes}
+    payload = {"entries": entries, "notes": notes}  # numpy arrays reach BokehJS as binary typed arrays
     first = entries[0]
     dataset = Select(title="dataset", value=first["key"], options=[(e["key"], e["title"]) for e in entries],
                      name="dataset", width=420)  # fmt: skip

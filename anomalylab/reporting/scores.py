@@ -127,9 +127,9 @@ def nab_scores(runs: dict[str, pd.DataFrame], thresholds: dict[str, dict]) -> tu
             raise InputError(f"{model}: the run lacks column(s) {sorted(missing)}.")
         if model not in thresholds:
             raise InputError(f"{model}: no threshold given; pass threshold, threshold_rule, kind and seed.")
-        scored = run[~run["probationary"].astype(bool)].reset_index(drop=True)
-        positions = scored.groupby("series", sort=False).cumcount().to_numpy() + (
-            run.groupby("series", sort=False)["probationary"].sum().reindex(scored["series"]).to_numpy())
+        after = ~run["probationary"].astype(bool).to_numpy()
+        positions = run.groupby("series", sort=False).cumcount().to_numpy()[after]  # the row's place in its series
+        scored = run[after].reset_index(drop=True)
         if reference is None:
             reference = scored
             points = point_rows(scored["in_window"].astype(int), np.full(len(scored), "test"), dataset="nab",
