@@ -59,7 +59,7 @@ def save_figure(fig, name: str, config=None, figures_dir: Path | None = None) ->
         figures_dir = config.figures_dir if config is not None else paths.FIGURES_DIR
     target = Path(figures_dir) / f"{name}.png"
     with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png")
+        fig.savefig(tmp, format="png", bbox_inches="tight")  # keeps legends placed outside the axes
     return target
 
 
@@ -223,15 +223,17 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
     y = np.asarray(y_true).astype(int)
-    for name, s in scores.items():
+    for i, (name, s) in enumerate(scores.items()):
         s = np.asarray(s, dtype=float)
-        RocCurveDisplay.from_predictions(y, s, name=name, ax=axes[0], curve_kwargs={"lw": 1.2})
-        PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=axes[1], curve_kwargs={"lw": 1.2})
+        style = {"lw": 1.2, "ls": "-" if i < 10 else "--"}  # the colour cycle has 10 colours
+        RocCurveDisplay.from_predictions(y, s, name=name, ax=axes[0], curve_kwargs=style)
+        PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=axes[1], curve_kwargs=style)
     axes[0].plot([0, 1], [0, 1], color="0.7", ls=":", lw=1)
     axes[1].axhline(y.mean(), color="0.7", ls=":", lw=1, label=f"chance (AP {y.mean():.2f})")
     for ax, kind in zip(axes, ["ROC", "precision-recall"]):
         ax.set_title(f"{title} {kind}".strip(), fontsize="medium")
-        ax.legend(fontsize="x-small", loc="lower right" if kind == "ROC" else "lower left")
+        # below the axes: inside, the legend of many models covers the curves it names
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
 
 
 def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
