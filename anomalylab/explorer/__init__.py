@@ -22,10 +22,12 @@ NOTES = {
     "spike_series": "Threshold: mean + 3 std of the training errors.",
     "nab": "Rows: the scored rows of this series. Threshold: the corpus threshold that maximises the NAB score of the "
            "development half (ours), on the rescaled score; metrics here are point-wise on NAB's windows.",
-    "kdd_k1_whole": "A fixed seeded sample of the test rows (notebook 04 says how many). Threshold: 95th percentile "
-                    "of the validation inliers' scores.",
-    "kdd_k2": "A fixed seeded sample of the test rows (notebook 04 says how many). Threshold: 99th percentile of the "
-              "validation inliers' scores.",
+    "kdd_k1_whole": "A fixed seeded sample of the test rows, the same rows in notebooks 04 and 05. Threshold: each "
+                    "model's own rule (04's models: 95th percentile of the validation inliers' scores; 05's hybrids: "
+                    "the rule named beside the slider).",
+    "kdd_k2": "A fixed seeded sample of the test rows. As in DAGMM and ALAD, the attacks are the majority the models "
+              "learn and the normal connections are the anomalies. Threshold: 99th percentile of the validation "
+              "inliers' scores.",
 }
 
 
