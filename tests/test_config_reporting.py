@@ -267,3 +267,28 @@ def test_metric_text_quotes_the_table_and_refuses_an_empty_selection():
     assert reporting.metric_text(table, "f1", model="paper") == "0.990"
     with pytest.raises(InputError, match="no 'f1' rows"):
         reporting.metric_text(table, "f1", model="nobody")
+
+
+def test_roc_pr_legends_sit_below_the_curves_and_name_every_model():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from anomalylab import plotting
+
+    rng = np.random.default_rng(0)
+    y = rng.random(500) < 0.2
+    scores = {f"model_{i}": y * i / 4 + rng.normal(size=500) for i in range(12)}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    plotting.plot_roc_pr(axes, y, scores, title="T:")
+    fig.tight_layout()
+    fig.canvas.draw()
+    for ax in axes:
+        legend, box = ax.get_legend(), ax.get_window_extent()
+        assert 0 <= legend.get_window_extent().y0 and legend.get_window_extent().y1 < box.y0  # below, not clipped
+        names = [t.get_text().split(" (")[0] for t in legend.get_texts()]
+        assert names[:12] == list(scores)
+    styles = [line.get_linestyle() for line in axes[0].get_lines()[:12]]
+    assert styles[:10] == ["-"] * 10 and styles[10:] == ["--", "--"]  # the 11th model does not repeat the 1st
+    plt.close("all")
