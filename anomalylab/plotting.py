@@ -230,10 +230,20 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
         PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=axes[1], curve_kwargs=style)
     axes[0].plot([0, 1], [0, 1], color="0.7", ls=":", lw=1)
     axes[1].axhline(y.mean(), color="0.7", ls=":", lw=1, label=f"chance (AP {y.mean():.2f})")
-    for ax, kind in zip(axes, ["ROC", "precision-recall"]):
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = axes[0].figure
+    renderer = fig.canvas.get_renderer()
+    for ax, kind, (xlabel, ylabel) in zip(axes, ["ROC", "precision-recall"],
+                                          [("false positive rate", "true positive rate"), ("recall", "precision")]):
         ax.set_title(f"{title} {kind}".strip(), fontsize="medium")
-        # below the axes: inside, the legend of many models covers the curves it names
-        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        # below the x axis (inside, the legend of many models covers the curves it names), by the height the ticks
+        # and label take in this figure's style
+        below = (ax.get_window_extent(renderer).y0 - ax.xaxis.get_tightbbox(renderer).y0) / fig.dpi + 0.05
+        ax.legend(fontsize="x-small", loc="upper center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0),
+                  bbox_transform=ax.transAxes + ScaledTranslation(0, -below, fig.dpi_scale_trans))
 
 
 def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
