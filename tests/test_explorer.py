@@ -63,6 +63,17 @@ def test_building_needs_score_files(tmp_path):
     assert not (tmp_path / "index.html").exists()
 
 
+def test_command_line_refuses_an_unknown_screenshot_entry_before_opening_a_browser(tmp_path, capsys):
+    from anomalylab.explorer.__main__ import main
+
+    _score_files(tmp_path)
+    code = main(["--scores", str(tmp_path), "--tables", str(tmp_path), "--out", str(tmp_path / "index.html"),
+                 "--screenshot", str(tmp_path / "shot.png"), "--dataset", "nab/no_such_series"])
+    assert code == 2 and not (tmp_path / "shot.png").exists()
+    err = capsys.readouterr().err
+    assert "'nab/no_such_series' is not an entry" in err and "mixtiles" in err and "kdd_k2" in err
+
+
 def _browser():
     try:
         return browser_module.chromium_driver()

@@ -32,7 +32,8 @@ NOTES = {
 
 
 def build_explorer(scores_dir: Path | None = None, tables_dir: Path | None = None, out: Path | None = None) -> dict:
-    """Build the page from the score files and tables; returns its path, size in bytes, entries and seconds."""
+    """Build the page from the score files and tables; returns its path, size in bytes, entries (their keys under
+    ``keys``) and seconds."""
     start = time.perf_counter()
     points, scores = reporting.read_scores(scores_dir)
     try:
@@ -41,7 +42,8 @@ def build_explorer(scores_dir: Path | None = None, tables_dir: Path | None = Non
         tables = None  # the page still works; the summary rows are empty
     shown = entries(points, scores, tables)
     path = write_page(build_page(shown, NOTES), Path(out) if out is not None else EXPLORER_PATH)
-    return {"path": path, "bytes": path.stat().st_size, "entries": len(shown), "seconds": time.perf_counter() - start}
+    return {"path": path, "bytes": path.stat().st_size, "entries": len(shown), "keys": [e["key"] for e in shown],
+            "seconds": time.perf_counter() - start}
 
 
 __all__ = ["DATASETS", "EXPLORER_PATH", "NOTES", "build_explorer", "build_page", "entries", "write_page"]

@@ -22,6 +22,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         built = build_explorer(args.scores, args.tables, args.out)
+        if args.dataset is not None and args.dataset not in built["keys"]:
+            raise InputError(f"--dataset {args.dataset!r} is not an entry of the page; give one of "
+                             f"{', '.join(built['keys'][:6])}, ... ({len(built['keys'])} entries).")
         if args.screenshot is not None:
             screenshot(built["path"], args.screenshot, dataset=args.dataset)
             print(f"wrote {args.screenshot}")
