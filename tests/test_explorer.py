@@ -47,6 +47,7 @@ def test_entries_hold_the_stored_test_scores_with_their_own_thresholds_and_curve
     assert set(entries) == {"mixtiles", "kdd_k2"}
     mix = entries["mixtiles"]
     assert mix["kind"] == "series" and len(mix["labels"]) == 400  # test rows only
+    assert mix["summary_title"] == next(s.title for s in reporting.SUMMARIES if s.key == "mixtiles")
     stored = scores.query("model == 'deepant'").set_index("position")["score"]
     np.testing.assert_array_equal(mix["models"]["deepant"]["score"], stored.loc[1200:].to_numpy())
     assert mix["models"]["deepant"]["threshold"] == pytest.approx(0.45) and mix["models"]["deepant"]["kind"] == "ours"

@@ -56,6 +56,9 @@ def histograms(scores: np.ndarray, classes: np.ndarray, bins: int = HIST_BINS) -
     return {"edges": edges.tolist(), "counts": counts}
 
 
+SUMMARY_TITLES = {spec.key: spec.title for spec in reporting.SUMMARIES}
+
+
 def summary_rows(tables: pd.DataFrame | None) -> dict[str, dict[str, list[list[str]]]]:
     """Per summary key and model, the rows of its summary table as text cells: rule, kind, the headline metric
     (mean ± 95 % interval) and the number of runs."""
@@ -94,6 +97,7 @@ def entries(points: pd.DataFrame, scores: pd.DataFrame, tables: pd.DataFrame | N
             "kind": "series" if is_series else "table",
             "labels": test["label"].to_numpy(np.int8),
             "models": {},
+            "summary_title": SUMMARY_TITLES.get(spec_key, ""),  # which rows the summary table shows
         }
         if is_series:
             entry["value"] = test["value"].to_numpy(np.float32)

@@ -102,7 +102,7 @@ function showModels() {
   roc_src.data = roc;
   pr_src.data = pr;
   summary.text = rows
-    ? `<table class="sum"><tr><th>model</th><th>threshold rule</th><th>kind</th><th>headline (mean ± 95 % CI)</th><th>runs</th></tr>${rows}</table>`
+    ? `<b>Summary rows</b> (${escapeHtml(E.entry.summary_title)}):<table class="sum"><tr><th>model</th><th>threshold rule</th><th>kind</th><th>headline (mean ± 95 % CI)</th><th>runs</th></tr>${rows}</table>`
     : "<i>no summary rows for these models</i>";
 }
 
