@@ -177,5 +177,16 @@ def test_the_committed_score_files_pass_the_checks_and_fit_the_budget():
     assert files, "figures/scores holds no score files: run the notebooks (make reproduce) and commit them"
     assert sum(p.stat().st_size for p in files) <= reporting.SCORES_BUDGET
     points, scores = reporting.read_scores()  # every pair passes check_scores
-    assert set(scores["kind"]) <= {"ours", "published"} and scores["threshold"].notna().all()
+    assert set(scores["kind"]) <= {"ours", "protocol", "published"} and scores["threshold"].notna().all()
+    # a model kept as protocol (ECOD: PyOD scores new rows with the rows being scored) is protocol in its tables too
+    tables = reporting.read_tables()
+    kept = scores.drop_duplicates(["dataset", "model", "threshold_rule", "kind"])
+    protocol = kept[kept["kind"] == "protocol"]
+    assert set(protocol["model"]) == {"ecod"}
+    for _, row in protocol.iterrows():
+        rows = tables[(tables["model"] == row["model"]) & (tables["threshold_rule"] == row["threshold_rule"])]
+        assert len(rows) and set(rows["kind"]) == {"protocol"}, row.to_dict()
+    for _, row in kept[kept["kind"] == "ours"].iterrows():
+        rows = tables[(tables["model"] == row["model"]) & (tables["threshold_rule"] == row["threshold_rule"])]
+        assert "protocol" not in set(rows["kind"]), row.to_dict()
     assert {"mixtiles", "nab", "spike_series"} <= set(points["dataset"])
