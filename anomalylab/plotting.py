@@ -59,7 +59,7 @@ def save_figure(fig, name: str, config=None, figures_dir: Path | None = None) ->
         figures_dir = config.figures_dir if config is not None else paths.FIGURES_DIR
     target = Path(figures_dir) / f"{name}.png"
     with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight")  # keeps legends placed outside the axes
+        fig.savefig(tmp, format="png")
     return target
 
 
@@ -220,6 +220,7 @@ def plot_forecast_band(ax, actual: pd.Series, forecast: pd.Series, lower, upper,
 def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
     """ROC curves on ``axes[0]`` and precision-recall curves on ``axes[1]``, one per model
     (``scores`` maps a model name to its scores of the same rows), via scikit-learn's displays."""
+    from matplotlib.transforms import ScaledTranslation
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
     y = np.asarray(y_true).astype(int)
@@ -230,8 +231,6 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
         PrecisionRecallDisplay.from_predictions(y, s, name=name, ax=axes[1], curve_kwargs=style)
     axes[0].plot([0, 1], [0, 1], color="0.7", ls=":", lw=1)
     axes[1].axhline(y.mean(), color="0.7", ls=":", lw=1, label=f"chance (AP {y.mean():.2f})")
-    from matplotlib.transforms import ScaledTranslation
-
     fig = axes[0].figure
     renderer = fig.canvas.get_renderer()
     for ax, kind, (xlabel, ylabel) in zip(axes, ["ROC", "precision-recall"],
