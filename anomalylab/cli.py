@@ -12,8 +12,9 @@ written.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
+import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     detect.add_argument("--list-models", action="store_true", help="print the detectors and exit")
     detect.add_argument("--time-column", help="name of the time column (default: the first column)")
     detect.add_argument("--columns", help="comma-separated value columns (default: every other column)")
+    detect.add_argument("--time-unit", choices=("s", "ms", "us", "ns"),
+                        help="unit of a numeric time column (epoch times): s, ms, us or ns; required for one")
+    order = detect.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       help="read dates such as 03/04/2025 as day first (3 April)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="read dates such as 03/04/2025 as month first (4 March)")
     detect.add_argument("--fit-fraction", type=float, default=0.5,
                         help="share of the rows, from the start, used to fit and calibrate (default 0.5)")
     detect.add_argument("--calibration-fraction", type=float, default=0.2,
@@ -91,8 +99,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser  # fmt: skip
 
 
-def read_series_csv(path: Path, time_column: str | None = None, columns: str | None = None) -> pd.DataFrame:
-    """The value columns of a CSV on a sorted DatetimeIndex, every value finite; clear errors otherwise."""
+def parse_times(column: pd.Series, what: str, time_unit: str | None = None, dayfirst: bool | None = None):
+    """A time column read as the user means it: numbers only with their unit (``time_unit``: s, ms, us or ns
+    since 1970), ISO 8601 as it is, and other dates only where day-first and month-first agree or the user said
+    which (``dayfirst``); anything else is refused with the fix."""
+    if pd.api.types.is_bool_dtype(column):
+        raise InputError(f"{what} holds true/false values, not times; choose the time column with --time-column.")
+    if pd.api.types.is_numeric_dtype(column):
+        if time_unit is None:
+            raise InputError(f"{what} holds numbers, not dates; if they are epoch times, say their unit with "
+                             "--time-unit s|ms|us|ns (e.g. --time-unit s for seconds since 1970).")  # fmt: skip
+        try:
+            return pd.to_datetime(column, unit=time_unit)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise InputError(f"{what} is not a time in {time_unit} since 1970 ({exc}); check --time-unit.") from None
+    if time_unit is not None:
+        raise InputError(f"--time-unit is for numeric epoch times, but {what} holds text; drop --time-unit.")
+    text = column.astype(str)
+    try:
+        return pd.to_datetime(text, format="ISO8601")  # year first: never ambiguous
+    except (ValueError, TypeError):
+        pass
+    readings = {}
+    for first in (False, True) if dayfirst is None else (dayfirst,):
+        try:
+            readings[first] = pd.to_datetime(text, format="mixed", dayfirst=first)
+        except (ValueError, TypeError, OverflowError) as exc:
+            error = exc
+    if not readings:
+        raise InputError(f"{what} is not a time column ({error}); choose the time column with --time-column.")
+    if len(readings) == 2 and not readings[False].equals(readings[True]):
+        i = int(np.flatnonzero((readings[False] != readings[True]).to_numpy())[0])
+        raise InputError(f"{what} is ambiguous: {text.iloc[i]!r} reads as {readings[True].iloc[i]:%d %B %Y} "
+                         f"(day first) or {readings[False].iloc[i]:%d %B %Y} (month first); pass --dayfirst or "
+                         "--monthfirst.")  # fmt: skip
+    return next(iter(readings.values()))
+
+
+def read_series_csv(path: Path, time_column: str | None = None, columns: str | None = None,
+                    time_unit: str | None = None, dayfirst: bool | None = None) -> pd.DataFrame:
+    """The value columns of a CSV on a sorted DatetimeIndex, every value finite; clear errors otherwise (times as
+    :func:`parse_times` reads them)."""
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file; pass the path of a CSV file.")
     try:
@@ -114,11 +161,7 @@ def read_series_csv(path: Path, time_column: str | None = None, columns: str | N
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise InputError(f"{path} has no column(s) {missing}; its columns are {list(frame.columns)}.")
-    try:
-        times = pd.to_datetime(frame[time_column], format="mixed")
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"column {time_column!r} of {path} is not a time column ({exc}); choose the time "
-                         "column with --time-column.") from None  # fmt: skip
+    times = parse_times(frame[time_column], f"column {time_column!r} of {path}", time_unit, dayfirst)
     values = frame[wanted].set_axis(pd.DatetimeIndex(times, name=time_column))
     text = [c for c in wanted if not pd.api.types.is_numeric_dtype(values[c])]
     if text:
@@ -142,6 +185,22 @@ def _check_fraction(value: float, name: str) -> float:
     if not np.isfinite(value) or not 0 < value < 1:
         raise InputError(f"{name} must lie strictly between 0 and 1, got {value}.")
     return value
+
+
+def check_threshold(value, source: str) -> float:
+    """A threshold from the command line or a saved ``threshold.json``: a finite real number, or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InputError(f"{source} must be a number, got {value!r}.")
+    if not np.isfinite(value):
+        raise InputError(f"{source} must be a finite number, got {value}.")
+    return float(value)
+
+
+def flat_scores(scores: pd.Series) -> bool:
+    """True when the calibration scores have no spread: every row scores the same (a flat series), so a
+    threshold cannot separate anything there."""
+    values = scores.dropna().to_numpy(float)
+    return bool(len(values)) and float(np.ptp(values)) <= 1e-9 * max(1.0, float(np.abs(values).max()))
 
 
 def _threshold(args, scores: pd.Series) -> float:
@@ -178,9 +237,16 @@ def _fit(args, values: pd.DataFrame):
         with extra_callbacks([] if callback is None else [callback]):
             detector.fit(fit_input)
     series = values.iloc[:n_first, 0] if values.shape[1] == 1 else values.iloc[:n_first]
-    scores = detector.score_samples(series)
-    threshold = args.threshold if args.threshold is not None else _threshold(args, scores.iloc[n_fit:n_first])
-    return detector, threshold, (n_fit, n_first)
+    calibration = pd.Series(np.asarray(detector.score_samples(series), dtype=float)).iloc[n_fit:n_first]
+    threshold = args.threshold if args.threshold is not None else _threshold(args, calibration)
+    flat = flat_scores(calibration)
+    if flat:
+        level = float(calibration.dropna().iloc[0])
+        print(f"warning: {args.model} gives every calibration row the same score ({level:.6g}): the series is flat "
+              "there, so no threshold can tell normal rows from anomalous ones; only rows scoring above "
+              f"{threshold:.6g} are flagged. Fit on a part of the series that varies (--fit-fraction) or use "
+              "another model.", file=sys.stderr)  # fmt: skip
+    return detector, threshold, (n_fit, n_first), flat
 
 
 class _epoch_bar:
@@ -229,6 +295,65 @@ def _plot(path: Path, values: pd.DataFrame, flags: pd.Series, threshold: float, 
     plt.close(fig)
 
 
+def _writable(path: Path, flag: str) -> None:
+    """Refuse an output path that cannot be written, before anything is fitted or written."""
+    if path.is_dir():
+        raise InputError(f"{flag} {path} is a folder; name a file in it, e.g. {path / ('flags' + path.suffix)}.")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"{flag} {path} cannot be written: {parent} is a file, not a folder.")
+    try:
+        if path.exists():
+            with open(path, "ab"):
+                pass
+        elif path.parent.exists():
+            tempfile.TemporaryFile(dir=path.parent).close()
+        elif not os.access(parent, os.W_OK):
+            raise PermissionError(f"cannot create folders in {parent}")
+    except OSError as exc:
+        raise InputError(f"{flag} {path} cannot be written ({exc}); choose another path.") from None
+
+
+def check_outputs(args) -> None:
+    """Every output path is checked before the input is read or a model fitted: writable, distinct, not the
+    input, and not inside the folder that --save will fill with the detector."""
+    outputs = {flag: path for flag, path in (("--out", args.out), ("--plot", args.plot)) if path is not None}
+    for flag, path in outputs.items():
+        if args.csv is not None and path.resolve() == args.csv.resolve():
+            raise InputError(f"{flag} {path} is the input file; writing it would replace your data. Name another "
+                             "file.")  # fmt: skip
+        if args.save is not None and path.resolve().is_relative_to(args.save.resolve()):
+            raise InputError(f"{flag} {path} lies inside the --save folder {args.save}, which holds the detector "
+                             "only; write it elsewhere.")  # fmt: skip
+        _writable(path, flag)
+    if len({p.resolve() for p in outputs.values()}) < len(outputs):
+        raise InputError("--out and --plot name the same file; give them different names.")
+    if args.save is not None:
+        from anomalylab.models.persistence import place
+
+        if args.csv is not None and args.csv.resolve().is_relative_to(args.save.resolve()):
+            raise InputError(f"the input {args.csv} lies inside the --save folder {args.save}; save elsewhere.")
+        place.check_target(args.save)
+
+
+def _loaded_threshold(args) -> tuple[float, bool]:
+    """The threshold saved beside a detector (``threshold.json``), checked like --threshold."""
+    from anomalylab.models.persistence import read_extra
+
+    saved = read_extra(args.load, THRESHOLD_FILE)
+    if saved is None:
+        raise InputError(f"{args.load} holds no {THRESHOLD_FILE}; pass --threshold, or save the detector with "
+                         "`anomalylab detect ... --save DIR`.")  # fmt: skip
+    if "threshold" not in saved:
+        raise InputError(f"{args.load / THRESHOLD_FILE} has no 'threshold'; pass --threshold or save again.")
+    strict = saved.get("strict", False)
+    if not isinstance(strict, bool):
+        raise InputError(f"{args.load / THRESHOLD_FILE}: 'strict' must be true or false, got {strict!r}.")
+    return check_threshold(saved["threshold"], f"the threshold in {args.load / THRESHOLD_FILE}"), strict
+
+
 def detect(args) -> pd.DataFrame:
     """The ``detect`` command; returns the table it wrote."""
     from anomalylab import models
@@ -240,42 +365,46 @@ def detect(args) -> pd.DataFrame:
     _check_fraction(args.calibration_fraction, "--calibration-fraction")
     if args.lookback < 2:
         raise InputError(f"--lookback must be at least 2 rows, got {args.lookback}.")
-    if args.threshold is not None and not np.isfinite(args.threshold):
-        raise InputError(f"--threshold must be a finite number, got {args.threshold}.")
+    if args.threshold is not None:
+        check_threshold(args.threshold, "--threshold")
     if args.out.suffix.lower() != ".csv":
         raise InputError(f"--out must name a .csv file, got {args.out}.")
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         raise InputError(f"--plot must name a .png file, got {args.plot}.")
     if args.load is not None and args.save is not None:
         raise InputError("--load and --save together would save the loaded detector again; pass one of them.")
-    values = read_series_csv(args.csv, args.time_column, args.columns)
+    check_outputs(args)
+    values = read_series_csv(args.csv, args.time_column, args.columns, args.time_unit, args.dayfirst)
     parts = None
     if args.load is not None:
         detector = models.load(args.load)
-        threshold = args.threshold
-        if threshold is None:
-            saved = args.load / THRESHOLD_FILE
-            if not saved.is_file():
-                raise InputError(f"{args.load} holds no {THRESHOLD_FILE}; pass --threshold, or save the detector "
-                                 "with `anomalylab detect ... --save DIR`.")  # fmt: skip
-            threshold = float(json.loads(saved.read_text())["threshold"])
+        if args.threshold is not None:
+            threshold, strict = args.threshold, False
+        else:
+            threshold, strict = _loaded_threshold(args)
     else:
-        detector, threshold, parts = _fit(args, values)
+        detector, threshold, parts, strict = _fit(args, values)
     series = values.iloc[:, 0] if values.shape[1] == 1 else values
     scores = detector.score_samples(series)
     scores = pd.Series(np.asarray(scores, dtype=float), index=values.index)
-    flags = (scores >= threshold).astype("int8")  # NaN (no history) is never flagged
+    above = scores > threshold if strict else scores >= threshold  # NaN (no history) is never flagged
+    flags = above.astype("int8")
     part = np.full(len(values), "scored", dtype=object)
     if parts is not None:
         part[: parts[0]], part[parts[0] : parts[1]] = "fit", "calibration"
+    scored = part == "scored"
+    share = float(flags[scored].mean()) if scored.any() else 0.0
+    if share > 0.5:
+        print(f"warning: the threshold {threshold:.6g} flags {int(flags[scored].sum())} of {int(scored.sum())} "
+              "scored rows (more than half); is it on the scale of this detector's scores?", file=sys.stderr)
     out = values.assign(score=scores.to_numpy(), flag=flags.to_numpy(), part=part).reset_index()
     with atomic_path(args.out) as tmp:
         out.to_csv(tmp, index=False)
     if args.plot is not None:
         _plot(args.plot, values, flags, threshold, args.model)
     if args.save is not None:
-        detector.save(args.save)
-        (args.save / THRESHOLD_FILE).write_text(json.dumps({"threshold": threshold, "rule": args.rule}) + "\n")
+        rule = "given" if args.threshold is not None else args.rule
+        detector.save(args.save, extra={THRESHOLD_FILE: {"threshold": threshold, "rule": rule, "strict": strict}})
     print(f"{int(flags.sum())} of {len(values)} rows flagged (threshold {threshold:.6g}); scores and flags in "
           f"{args.out}", file=sys.stderr)  # fmt: skip
     return out

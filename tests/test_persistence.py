@@ -163,7 +163,7 @@ def test_load_refuses_what_it_should_not_rebuild(tmp_path):
         load(tmp_path / "plain")
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="not a saved detector"):
+    with pytest.raises(InputError, match=r"did not write \(notes.txt\)"):
         PCAReconstruction(2).save(tmp_path / "taken")
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
