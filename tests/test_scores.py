@@ -26,9 +26,9 @@ def test_score_files_round_trip_in_compact_types(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["02_toy.points.parquet", "02_toy.scores.parquet"]
     assert set(out) == {"points", "scores"}
     read_points, read_scores = reporting.read_scores(tmp_path)
-    assert read_scores["score"].dtype == np.float32 and read_points["label"].dtype == np.int8
+    assert read_scores["score"].dtype == np.float64 and read_points["label"].dtype == np.int8
     assert set(read_scores["file"]) == {"02_toy"} and len(read_scores) == 100 and len(read_points) == 50
-    np.testing.assert_allclose(read_scores["score"], scores["score"].astype("float32"))
+    np.testing.assert_array_equal(read_scores["score"], scores["score"])
     np.testing.assert_array_equal(read_points["timestamp"], points["timestamp"])
     assert read_scores.query("model == 'm1'")["threshold"].iloc[0] == pytest.approx(0.9)
 
@@ -186,3 +186,49 @@ def test_the_committed_score_files_pass_the_checks_and_fit_the_budget():
         kinds = table_kinds.get((row["model"], row["threshold_rule"]), set())
         assert (kinds == {"protocol"}) if row["kind"] == "protocol" else ("protocol" not in kinds), row.to_dict()
     assert {"mixtiles", "nab", "spike_series"} <= set(points["dataset"])
+
+
+def test_metrics_recomputed_from_the_score_files_equal_the_tables(tmp_path):
+    """Scores near 1 that differ in a run (as NAB's likelihoods do) stay apart in the files: the NAB score at the
+    table's threshold and the ROC-AUC recomputed from the files equal those of the run (float32 made them 1.0)."""
+    from sklearn.metrics import roc_auc_score
+
+    from anomalylab.evaluation.nab import _nab_parts
+    from anomalylab.metrics import nab_score
+
+    frames = []
+    for name, n in (("a/one", 400), ("b/two", 300)):
+        stamps = pd.date_range("2024-01-01", periods=n, freq="5min")
+        frames.append(pd.DataFrame({"series": name, "timestamp": stamps, "value": np.arange(n, dtype=float),
+                                    "in_window": (np.arange(n) >= n - 40) & (np.arange(n) < n - 20),
+                                    "probationary": np.arange(n) < 60}))
+    corpus = pd.concat(frames, ignore_index=True)
+    rng = np.random.default_rng(0)
+    score = 1 - 1e-9 * rng.integers(1, 1000, len(corpus)) * np.where(corpus["in_window"], 0.5, 1.0)
+    run = corpus.assign(anomaly_score=score)
+    threshold = float(np.quantile(score, 0.9))
+    points, kept = reporting.nab_scores({"ours": run}, {"ours": {"threshold": threshold, "threshold_rule": "r",
+                                                                 "kind": "ours", "seed": 0}})  # fmt: skip
+    reporting.write_scores(points, kept, "02_nab", scores_dir=tmp_path)
+    read_points, read = reporting.read_scores(tmp_path)
+    assert read["threshold"].iloc[0] == threshold
+    windows = pd.DataFrame([(name, g["timestamp"][g["in_window"]].min(), g["timestamp"][g["in_window"]].max())
+                            for name, g in corpus.groupby("series")], columns=["series", "start", "end"])
+    stored = run.copy()
+    after = ~stored["probationary"].to_numpy()
+    stored.loc[after, "anomaly_score"] = read["score"].to_numpy()  # same rows, same order
+    expected = nab_score(_nab_parts(run, windows), threshold=threshold)["score"]
+    assert nab_score(_nab_parts(stored, windows), threshold=threshold)["score"] == expected
+    labels = read_points["label"].to_numpy()
+    assert roc_auc_score(labels, read["score"]) == roc_auc_score(labels, score[after])
+    assert len(np.unique(read["score"])) == len(np.unique(score[after]))
+
+
+def test_score_files_of_an_older_anomalylab_are_read_with_a_warning(tmp_path):
+    points, scores = _pair()
+    reporting.write_scores(points, scores, "02_toy", scores_dir=tmp_path)
+    old = pd.read_parquet(tmp_path / "02_toy.scores.parquet")
+    old[["score", "threshold"]] = old[["score", "threshold"]].astype("float32")
+    old.to_parquet(tmp_path / "02_toy.scores.parquet", index=False)
+    with pytest.warns(UserWarning, match="stored as float32"):
+        reporting.read_scores(tmp_path)
