@@ -42,6 +42,10 @@ $(DATA_STAMP): anomalylab/registry.txt $(RAW_FILES) | $(ENV_STAMP)
 
 $(RAW_FILES): ;  # no recipe: a missing raw file only makes the stamp stale
 
+# The notebooks, tests and reproduce runs use the fixed numerics (one thread per TensorFlow op and BLAS pool,
+# oneDNN off: same numbers on any machine); importing anomalylab alone never changes a process's threads.
+export ANOMALYLAB_FIXED_NUMERICS := 1
+
 # A relative mirror is made absolute here, once: papermill and nbval run the notebooks in notebooks/.
 ifdef ANOMALYLAB_DATA_MIRROR
 export ANOMALYLAB_DATA_MIRROR := $(abspath $(ANOMALYLAB_DATA_MIRROR))

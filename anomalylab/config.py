@@ -21,9 +21,34 @@ from anomalylab import paths
 from anomalylab.errors import InputError
 
 QUICK_ENV = "ANOMALYLAB_QUICK"
-# TensorFlow's numerics settings, fixed by ``anomalylab/__init__.py`` before TensorFlow starts (see there)
+FIXED_NUMERICS_ENV = "ANOMALYLAB_FIXED_NUMERICS"
+# The fixed numerics (:func:`use_fixed_numerics`): TensorFlow's and the BLAS/OpenMP pools' thread counts and oneDNN
 TF_SETTINGS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0",
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def fixed_numerics() -> bool:
+    """True when the fixed numerics are on in this process (:func:`use_fixed_numerics`)."""
+    return os.environ.get(FIXED_NUMERICS_ENV) == "1"
+
+
+def use_fixed_numerics() -> None:
+    """Same seed, same numbers whatever the machine: TensorFlow on one thread per op with oneDNN off, and the
+    BLAS/OpenMP pools under NumPy and scikit-learn on one thread (their sums depend on the thread count).
+
+    A setting, never an import side effect: notebooks switch it on through :meth:`RunConfig.create`, the command
+    line and ``make`` (``ANOMALYLAB_FIXED_NUMERICS=1``) too, and worker processes started afterwards inherit it.
+    A practitioner who only imports a detector keeps their own thread pools. Idempotent; call it before
+    TensorFlow runs its first operation.
+    """
+    os.environ.update(TF_SETTINGS)
+    os.environ[FIXED_NUMERICS_ENV] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # pools already loaded (a notebook imports NumPy first)
+    if "tensorflow" in sys.modules:
+        configure_tensorflow()
 
 
 def quick_from_env() -> bool:
@@ -54,6 +79,7 @@ class RunConfig:
         Quick mode keeps 2 seeds, at most 2 epochs, at most 20,000 training
         rows and 3 NAB series, so that every notebook runs in a minute or two.
         """
+        use_fixed_numerics()  # a notebook's numbers do not depend on the machine
         if n_seeds < 1:
             raise InputError(f"n_seeds must be at least 1, got {n_seeds}.")
         if epochs < 1:
@@ -118,6 +144,8 @@ def import_tensorflow():
     """
     if "tensorflow" in sys.modules and "keras" in sys.modules:
         return sys.modules["tensorflow"]
+    if "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ chatter; Python errors still raise
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
@@ -156,13 +184,16 @@ def set_seed(seed: int) -> None:
 
 
 def configure_tensorflow() -> None:
-    """TensorFlow on one thread per op, deterministic ops, BLAS pools on one thread: before any model is built
-    or loaded (:func:`set_seed` calls it; so does loading a saved Keras model). Idempotent."""
+    """Deterministic TensorFlow ops, and with the fixed numerics on (:func:`use_fixed_numerics`) one thread per op
+    and BLAS pools on one thread: before any model is built or loaded (:func:`set_seed` calls it; so does loading
+    a saved Keras model). Idempotent."""
     tf = import_tensorflow()
+    tf.config.experimental.enable_op_determinism()
+    if not fixed_numerics():
+        return
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=1)  # BLAS / OpenMP pools loaded since anomalylab was imported
-    tf.config.experimental.enable_op_determinism()
+    threadpool_limits(limits=1)  # BLAS / OpenMP pools loaded since the setting was switched on
     threads = (tf.config.threading.get_intra_op_parallelism_threads(),
                tf.config.threading.get_inter_op_parallelism_threads())  # fmt: skip
     if threads != (1, 1):

@@ -7,6 +7,7 @@ two splits (:func:`forecast_windows_per_split`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -285,7 +286,13 @@ class KDDEncoder:
         if missing:
             raise InputError(f"column(s) {missing} hold missing values; KDD rows have none: drop or fill those "
                              "rows (the registered files have no gaps).")  # fmt: skip
-        numeric[list(self.log_features)] = np.log1p(numeric[list(self.log_features)].clip(lower=0))
+        logged = numeric[list(self.log_features)]
+        negative = {c: int(n) for c, n in (logged < 0).sum().items() if n}
+        if negative:
+            warnings.warn(f"KDDEncoder: negative values in count column(s) {negative} (counts of bytes and "
+                          "connections are never negative) are set to 0 before log1p; check the file.", UserWarning,
+                          stacklevel=3)  # fmt: skip
+        numeric[list(self.log_features)] = np.log1p(logged.clip(lower=0))
         return numeric
 
     def fit(self, frame: pd.DataFrame) -> KDDEncoder:

@@ -10,8 +10,9 @@ Where the tasks run is one setting, ``ANOMALYLAB_DASK_SCHEDULER`` (or the ``sche
 - ``serial``: every task in this process, one after another (for debugging, and for stepping through a notebook).
 
 The numbers do not depend on the choice: every task builds its detector from its own seed (``config.set_seed``
-runs inside each fit), TensorFlow and the BLAS pools use one thread in every worker (``anomalylab/__init__.py``
-sets them before TensorFlow starts, in workers as in notebooks), and results come back in the order of the task
+runs inside each fit), TensorFlow and the BLAS pools use one thread in every worker when the caller runs
+with the fixed numerics (``config.use_fixed_numerics``: LocalCluster workers inherit the setting, remote ones
+switch it on before their first task), and results come back in the order of the task
 list, whatever order they finish in. Data shared by every task (``shared``) go to each worker once (scatter), not
 once per task. A failed task does not stop the others: :func:`run` waits for all of them, then raises
 :class:`TaskError` naming every failed task and its error, with the other tasks' results attached.
@@ -34,11 +35,14 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from anomalylab import paths
+from anomalylab.config import fixed_numerics
 from anomalylab.errors import AnomalyLabError, InputError
 
 SCHEDULER_ENV = "ANOMALYLAB_DASK_SCHEDULER"
 WORKER_LOG = paths.BUILD_DIR / "logs" / "dask-workers.log"  # what LocalCluster workers print
 WORKERS_ENV = "ANOMALYLAB_DASK_WORKERS"
+TIMEOUT_ENV = "ANOMALYLAB_TASK_TIMEOUT"
+CONNECT_TIMEOUT_ENV = "ANOMALYLAB_DASK_TIMEOUT"  # seconds to wait for a scheduler address to answer (default 20)
 
 _clients: dict[str, object] = {}  # scheduler setting -> dask Client (and its LocalCluster) of this process
 
@@ -113,13 +117,49 @@ def client(scheduler: str | None = None):
         _clients[setting] = Client(cluster)
         _clients[setting].register_plugin(_worker_log(WORKER_LOG))
     else:
-        try:
-            _clients[setting] = Client(setting, timeout="20s")
-        except OSError as exc:
-            raise InputError(f"cannot reach the dask scheduler at {setting} ({exc}); start it with `dask scheduler` "
-                             f"and workers with `dask worker {setting} --nthreads 1`, or unset {SCHEDULER_ENV} to "
-                             "use a LocalCluster.") from exc  # fmt: skip
+        _clients[setting] = _connect(setting)
     return _clients[setting]
+
+
+def _connect(address: str):
+    """A Client of the scheduler at ``address``, or a clear error within the time limit: a server that is not a
+    Dask scheduler (one that never answers, or answers HTTP) must not hang the run or exhaust memory."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from distributed import Client
+
+    value = os.environ.get(CONNECT_TIMEOUT_ENV, "").strip() or "20"
+    try:
+        limit = float(value)
+    except ValueError:
+        raise InputError(f"{CONNECT_TIMEOUT_ENV} must be a number of seconds, got {value!r}.") from None
+    hint = (f"start a scheduler with `dask scheduler` and workers with `dask worker {address} --nthreads 1`, or "
+            f"unset {SCHEDULER_ENV} to use a LocalCluster.")  # fmt: skip
+    parts = urlsplit(address)
+    if parts.scheme == "tcp" and parts.hostname:
+        try:
+            socket.create_connection((parts.hostname, parts.port or 8786), timeout=limit).close()
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot reach the dask scheduler at {address} ({exc}); {hint}") from None
+    outcome: dict = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = Client(address, timeout=f"{limit}s")
+        except BaseException as exc:  # noqa: BLE001 (MemoryError included: reported below, never swallowed)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name="anomalylab-dask-connect", daemon=True)
+    thread.start()
+    thread.join(limit + 5)
+    if "client" in outcome:
+        return outcome["client"]
+    error = outcome.get("error")
+    what = "did not answer as a Dask scheduler" if error is None or isinstance(error, MemoryError) else "failed"
+    detail = "" if error is None else f" ({type(error).__name__}: {str(error)[:200]})"
+    raise InputError(f"{SCHEDULER_ENV}={address} {what} within {limit:g} s{detail}; is it a Dask scheduler's "
+                     f"address? {hint}")
 
 
 def _worker_log(path: Path):
@@ -194,19 +234,60 @@ def isolate_python_random() -> None:
 _copies: dict[tuple, dict] = {}  # in a worker: the realigned copy of the current run's shared data
 
 
-def _call(fn: Callable, kwargs: Mapping, shared: Mapping, keys: tuple = ()):
+def _call(fn: Callable, kwargs: Mapping, shared: Mapping, keys: tuple = (), fixed: bool = False):
     """Run one task. In a worker, the shared data and the task's arguments arrive as buffers that dask's
     serialisation may place at any byte offset (seen: float32 rows at offsets 23 and 45 modulo 64), and BLAS
     kernels group their sums by alignment: scikit-learn's PCA then scored differently in the last bits than
     in-process. So a worker works on deep copies, which NumPy allocates as it does in-process; the shared data are
     copied once per worker and run (``keys`` names them)."""
     if _in_worker():
+        if fixed:  # the caller runs with the fixed numerics: so does this worker (a remote one did not inherit it)
+            from anomalylab.config import use_fixed_numerics
+
+            use_fixed_numerics()
         isolate_python_random()
         if keys not in _copies:
             _copies.clear()
             _copies[keys] = copy.deepcopy(dict(shared))
         shared, kwargs = _copies[keys], copy.deepcopy(dict(kwargs))
     return fn(**kwargs, **shared)
+
+
+def task_timeout_setting(task_timeout: float | None = None) -> float | None:
+    """Seconds a cluster run may go without any task finishing: the argument, else ``ANOMALYLAB_TASK_TIMEOUT``,
+    else no limit."""
+    if task_timeout is None:
+        value = os.environ.get(TIMEOUT_ENV, "").strip()
+        if not value:
+            return None
+        try:
+            task_timeout = float(value)
+        except ValueError:
+            raise InputError(f"{TIMEOUT_ENV} must be a number of seconds, got {value!r}.") from None
+    if not 0 < task_timeout < float("inf"):
+        raise InputError(f"the task time limit must be a positive number of seconds, got {task_timeout!r}.")
+    return float(task_timeout)
+
+
+def _as_finished(dask_client, futures: list, limit: float | None):
+    """Yield ``(future, timed_out)`` as futures finish; when none finishes within ``limit`` seconds, cancel the
+    rest and yield them as timed out: a task that never returns cannot block a run forever."""
+    from distributed import wait
+
+    pending = set(futures)
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=limit, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        if not done:
+            stuck = sorted(pending, key=lambda f: f.key)
+            dask_client.cancel(stuck, force=True)
+            for future in stuck:
+                yield future, True
+            return
+        for future in sorted(done, key=lambda f: f.key):
+            yield future, False
 
 
 def run(
@@ -216,12 +297,15 @@ def run(
     desc: str = "tasks",
     progress: bool = True,
     scheduler: str | None = None,
+    task_timeout: float | None = None,
 ) -> list:
     """Run every task and return their results in the order of ``tasks``.
 
     ``shared`` (name -> object) is passed to every task as keyword arguments; on a cluster each object is
     sent to every worker once. One progress bar counts finished tasks. Inside a dask worker (a task that runs
-    tasks) everything runs serially in that worker.
+    tasks) everything runs serially in that worker. On a cluster, ``task_timeout`` (or ``ANOMALYLAB_TASK_TIMEOUT``,
+    seconds) is how long the run may go without any task finishing; the tasks still running then are cancelled
+    and reported in :class:`TaskError` (a serial run cannot interrupt its own process and ignores it).
     """
     tasks = list(tasks)
     shared = dict(shared or {})
@@ -243,17 +327,22 @@ def run(
                 failures[i] = (task.name, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
             bar.update()
     else:
-        from distributed import as_completed
-
         # one future per shared object (scatter would split a dict or list into one future per item)
         scattered = {k: dask_client.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
         run_id = uuid.uuid4().hex[:8]
         keys = tuple(f.key for f in scattered.values()) or (run_id,)
-        futures = [dask_client.submit(_call, task.fn, task.kwargs, scattered, keys, key=f"{desc}-{run_id}-{i}",
-                                      pure=False) for i, task in enumerate(tasks)]  # fmt: skip
+        futures = [dask_client.submit(_call, task.fn, task.kwargs, scattered, keys, fixed_numerics(),
+                                      key=f"{desc}-{run_id}-{i}", pure=False)
+                   for i, task in enumerate(tasks)]  # fmt: skip
         position = {f.key: i for i, f in enumerate(futures)}
-        for future in as_completed(futures):
+        limit = task_timeout_setting(task_timeout)
+        for future, timed_out in _as_finished(dask_client, futures, limit):
             i = position[future.key]
+            if timed_out:
+                failures[i] = (tasks[i].name, f"TimeoutError: no task finished within {limit:g} s ({TIMEOUT_ENV}); "
+                               "this one was still running or waiting, and was cancelled.")
+                bar.update()
+                continue
             if future.status == "finished":
                 results[i] = copy.deepcopy(future.result())  # arrays in NumPy's own allocation, as in-process
             else:

@@ -57,6 +57,9 @@ def nab_sweep_scores(index, windows: Sequence[tuple], profile="standard", probat
     """
     cost = _check_profile(profile)
     index = pd.Index(index)
+    if not index.is_monotonic_increasing:
+        raise InputError("the rows' timestamps are not in time order (reversed or shuffled), so NAB's windows and "
+                         "probationary period would cover the wrong rows; sort the series by time first.")
     if isinstance(index, pd.DatetimeIndex):
         check_window_timezones(index, windows)
     n = len(index)

@@ -16,6 +16,7 @@ series' index, NaN on those first points (like the forecasters):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -205,6 +206,19 @@ class IsolationForestDetector(_SklearnDetector):
         # warning); the forest and its scores are the same for any n_jobs (a full run with both gave equal tables)
         return IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
                                random_state=self.seed, n_jobs=1)  # fmt: skip
+
+    def fit(self, X_train, X_val=None):
+        """Fit the forest; refuses fewer than 2 rows and warns when every row is the same (the forest then
+        cannot isolate anything and scores every row alike, a jump included)."""
+        X = as_samples(X_train, name="X_train", flatten=True)
+        if len(X) < 2:
+            raise InputError(f"{self.name} needs at least 2 training rows to build a tree, got {len(X)}; with one "
+                             "row every score would be 0.5.")  # fmt: skip
+        if (X == X[0]).all():
+            warnings.warn(f"{self.name}: every one of the {len(X)} training rows is the same (a flat series?), so "
+                          "the forest cannot isolate anything and will score every row alike, departures included; "
+                          "fit on data that varies, or use a distance-based score.", UserWarning, stacklevel=2)
+        return super().fit(X, X_val)
 
 
 class OneClassSVMDetector(_SklearnDetector):

@@ -7,7 +7,8 @@ test), as two compact Parquet files under ``figures/scores/`` (``build/quick/fig
   table), ``position`` (the row's place in the dataset or series), ``split``, ``label`` and, where known, ``value``
   and ``timestamp`` (a series) or ``category`` (a table row's attack category);
 - ``<name>.scores.parquet``: one row per model and point: ``dataset``, ``series``, ``model``, ``seed``,
-  ``position``, ``score`` (float64, as the tables computed it: float32 made NAB's scores near 1 equal) and the model's own ``ours`` threshold with its rule and ``kind``.
+  ``position``, ``score`` (float64, as the tables computed it: float32 made NAB's scores near 1 equal) and the
+  model's own ``ours`` threshold with its rule and ``kind``.
 
 All the files together stay under :data:`SCORES_BUDGET` bytes: large test sets are kept as a fixed seeded sample
 (:func:`sample_positions`), and the notebook says so.
