@@ -102,7 +102,7 @@ def test_the_page_shows_the_packages_metrics_at_the_slider_threshold(tmp_path):
         test_rows = points.query("dataset == 'mixtiles' and split == 'test'")["position"]
         own = scores.query("model == 'deepant'").set_index("position")["score"].loc[test_rows].to_numpy()
         labels = points.query("dataset == 'mixtiles' and split == 'test'")["label"].to_numpy()
-        expected = point_metrics(labels, own >= np.float32(0.45))
+        expected = point_metrics(labels, own >= 0.45)
         assert first["f2"] == pytest.approx(expected["f2"], abs=5e-5)  # starts at the model's own threshold
 
         browser.execute_script(f"{model}('dataset').value = 'kdd_k2'")
@@ -111,7 +111,7 @@ def test_the_page_shows_the_packages_metrics_at_the_slider_threshold(tmp_path):
         k2 = scores.query("dataset == 'kdd_k2' and model == 'neutral_ad'").sort_values("position")
         y = points.query("dataset == 'kdd_k2'").sort_values("position")["label"].to_numpy()
         s = k2["score"].to_numpy()
-        thresholds = np.unique(np.r_[s, k2["threshold"].iloc[0]].astype(np.float32))
+        thresholds = np.unique(np.r_[s, k2["threshold"].iloc[0]])
         k = int(np.searchsorted(thresholds, np.quantile(s, 0.6)))  # a threshold of our choosing
         browser.execute_script(f"{model}('threshold').value = {k}")
         text = browser.execute_script(f"return {model}('metrics').text")  # BokehJS runs the callbacks at once
@@ -127,5 +127,42 @@ def test_the_page_shows_the_packages_metrics_at_the_slider_threshold(tmp_path):
         shot = tmp_path / "explorer.png"
         browser.save_screenshot(str(shot))
         assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
+    finally:
+        browser.quit()
+
+
+HOSTILE = '<img src=x onerror="window.__ran = (window.__ran || 0) + 1">'
+
+
+def test_a_page_built_from_hostile_names_runs_no_script(tmp_path):
+    """A model name, a series name and a rule holding HTML are shown as text: the page opens, the hostile model
+    is listed and chosen in every widget, and no script of theirs runs (issue 28)."""
+    rng = np.random.default_rng(1)
+    n = 400
+    labels = (rng.random(n) < 0.05).astype(int)
+    stamps = pd.date_range("2024-07-01", periods=n, freq="h")
+    points = reporting.point_rows(labels, np.where(np.arange(n) < 100, "val", "test"), dataset="nab",
+                                  series=f"realTweets/{HOSTILE}", value=rng.random(n), timestamp=stamps)
+    scores = pd.concat([reporting.score_rows(rng.random(n) + labels, dataset="nab", model=m, seed=0,
+                                             series=f"realTweets/{HOSTILE}", threshold=0.9, threshold_rule=HOSTILE)
+                        for m in (f"evil {HOSTILE}", "plain")])  # fmt: skip
+    reporting.write_scores(points, scores, "02_nab", scores_dir=tmp_path / "scores")
+    explorer.build_explorer(tmp_path / "scores", tmp_path / "no_tables", tmp_path / "index.html")
+    browser = _browser()
+    try:
+        browser_module.open_page(browser, tmp_path / "index.html")
+        model = browser_module.MODEL
+        evil = f"evil {HOSTILE}"
+        browser.execute_script(f"{model}('models').value = arguments[0]", [evil, "plain"])
+        browser.execute_script(f"{model}('focus').value = arguments[0]", evil)
+        browser.execute_script(f"{model}('threshold').value = 3")
+        walk = ("const roots = [document]; const all = [];"
+                "while (roots.length) { const r = roots.pop(); for (const e of r.querySelectorAll('*')) {"
+                "all.push(e); if (e.shadowRoot) roots.push(e.shadowRoot); } }")  # every element, shadow DOMs too
+        text = browser.execute_script(walk + "return all.map((e) => e.childElementCount ? '' : e.textContent)"
+                                      ".join(' ')")  # fmt: skip
+        assert "onerror" in text  # the names are on the page, as text
+        assert browser.execute_script(walk + "return all.filter((e) => e.tagName === 'IMG').length") == 0
+        assert browser.execute_script("return window.__ran || 0") == 0
     finally:
         browser.quit()

@@ -1,6 +1,6 @@
 """What the explorer page holds: one entry per dataset (or NAB series), built from the score files and the tables.
 
-Every array the page computes with comes from ``figures/scores`` unchanged (float32 scores, 0/1 labels); the
+Every array the page computes with comes from ``figures/scores`` unchanged (float64 scores, 0/1 labels); the
 curves and histograms are drawn from the same arrays; the summary rows (mean ± 95 % interval over seeds, with
 each row's ``kind``) come from :func:`anomalylab.reporting.summary_table` over ``figures/tables``.
 """
@@ -114,7 +114,7 @@ def entries(points: pd.DataFrame, scores: pd.DataFrame, tables: pd.DataFrame | N
         order = sorted(mine["model"].astype(str).unique(), key=lambda m: rank.get(m, len(rank)))
         for model in order:
             rows = mine[mine["model"].astype(str) == model]
-            aligned = rows.set_index("position")["score"].reindex(test["position"]).to_numpy(np.float32)
+            aligned = rows.set_index("position")["score"].reindex(test["position"]).to_numpy(np.float64)
             scored = np.isfinite(aligned)
             if not scored.any():
                 continue

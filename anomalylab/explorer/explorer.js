@@ -19,7 +19,8 @@ function fmt(x, digits = 4) {
 }
 
 function escapeHtml(s) {
-  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 function entryOf(key) {
@@ -57,7 +58,7 @@ function showDataset() {
   E.entry = entryOf(dataset.value);
   const names = Object.keys(E.entry.models);
   const ours = names.filter((n) => E.entry.models[n].kind === "ours");
-  models.options = names;
+  models.options = names.map((n) => [n, escapeHtml(n)]); // the multi-choice list renders its labels as HTML
   models.value = (ours.length ? ours : names).slice(0, 3);
   const isSeries = E.entry.kind === "series";
   series_fig.visible = isSeries;
