@@ -57,7 +57,9 @@ def nab_sweep_scores(index, windows: Sequence[tuple], profile="standard", probat
     """
     cost = _check_profile(profile)
     index = pd.Index(index)
-    if not index.is_monotonic_increasing:
+    stamps = index.to_numpy()
+    backward = int((stamps[1:] < stamps[:-1]).sum())
+    if backward > max(1, 0.01 * len(index)):  # NAB's own machine_temperature file steps back once: kept as NAB does
         raise InputError("the rows' timestamps are not in time order (reversed or shuffled), so NAB's windows and "
                          "probationary period would cover the wrong rows; sort the series by time first.")
     if isinstance(index, pd.DatetimeIndex):
