@@ -417,6 +417,9 @@ def main(argv=None) -> int:
         for name, (_, text) in _models(args.lookback, args.epochs, args.seed).items():
             print(f"{name:20s} {text}")
         return 0
+    from anomalylab.config import use_fixed_numerics
+
+    use_fixed_numerics()  # the command line's process is ours: same scores on any machine, as in the notebooks
     try:
         detect(args)
     except AnomalyLabError as exc:

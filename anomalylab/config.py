@@ -43,7 +43,6 @@ def use_fixed_numerics() -> None:
     """
     os.environ.update(TF_SETTINGS)
     os.environ[FIXED_NUMERICS_ENV] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # pools already loaded (a notebook imports NumPy first)

@@ -35,7 +35,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from anomalylab import paths
-from anomalylab.config import fixed_numerics
+from anomalylab.config import fixed_numerics, use_fixed_numerics
 from anomalylab.errors import AnomalyLabError, InputError
 
 SCHEDULER_ENV = "ANOMALYLAB_DASK_SCHEDULER"
@@ -129,11 +129,7 @@ def _connect(address: str):
 
     from distributed import Client
 
-    value = os.environ.get(CONNECT_TIMEOUT_ENV, "").strip() or "20"
-    try:
-        limit = float(value)
-    except ValueError:
-        raise InputError(f"{CONNECT_TIMEOUT_ENV} must be a number of seconds, got {value!r}.") from None
+    limit = _seconds(CONNECT_TIMEOUT_ENV, None) or 20.0
     hint = (f"start a scheduler with `dask scheduler` and workers with `dask worker {address} --nthreads 1`, or "
             f"unset {SCHEDULER_ENV} to use a LocalCluster.")  # fmt: skip
     parts = urlsplit(address)
@@ -242,8 +238,6 @@ def _call(fn: Callable, kwargs: Mapping, shared: Mapping, keys: tuple = (), fixe
     copied once per worker and run (``keys`` names them)."""
     if _in_worker():
         if fixed:  # the caller runs with the fixed numerics: so does this worker (a remote one did not inherit it)
-            from anomalylab.config import use_fixed_numerics
-
             use_fixed_numerics()
         isolate_python_random()
         if keys not in _copies:
@@ -253,20 +247,26 @@ def _call(fn: Callable, kwargs: Mapping, shared: Mapping, keys: tuple = (), fixe
     return fn(**kwargs, **shared)
 
 
-def task_timeout_setting(task_timeout: float | None = None) -> float | None:
-    """Seconds a cluster run may go without any task finishing: the argument, else ``ANOMALYLAB_TASK_TIMEOUT``,
-    else no limit."""
-    if task_timeout is None:
-        value = os.environ.get(TIMEOUT_ENV, "").strip()
+def _seconds(variable: str, given: float | None) -> float | None:
+    """``given``, else the environment variable ``variable``, as a positive finite number of seconds (``None``
+    when neither is set); a clear error otherwise."""
+    if given is None:
+        value = os.environ.get(variable, "").strip()
         if not value:
             return None
         try:
-            task_timeout = float(value)
+            given = float(value)
         except ValueError:
-            raise InputError(f"{TIMEOUT_ENV} must be a number of seconds, got {value!r}.") from None
-    if not 0 < task_timeout < float("inf"):
-        raise InputError(f"the task time limit must be a positive number of seconds, got {task_timeout!r}.")
-    return float(task_timeout)
+            raise InputError(f"{variable} must be a number of seconds, got {value!r}.") from None
+    if not 0 < given < float("inf"):
+        raise InputError(f"{variable} must be a positive number of seconds, got {given!r}.")
+    return float(given)
+
+
+def task_timeout_setting(task_timeout: float | None = None) -> float | None:
+    """Seconds a cluster run may go without any task finishing: the argument, else ``ANOMALYLAB_TASK_TIMEOUT``,
+    else no limit."""
+    return _seconds(TIMEOUT_ENV, task_timeout)
 
 
 def _as_finished(dask_client, futures: list, limit: float | None):

@@ -129,7 +129,7 @@ def test_symbolic_links_inside_a_saved_directory_are_refused(which, tmp_path):
         load(path)
 
 
-def _with_array(tmp_path, write_npz, references=("a",), max_bytes=None):
+def _with_array(tmp_path, write_npz, references=("a",)):
     path = _saved(tmp_path)
     manifest = _manifest(path)
     for i, key in enumerate(references):

@@ -53,14 +53,14 @@ def file_list(root: Path) -> dict[str, dict]:
 
 def _foreign(target: Path) -> list[str]:
     """The files of ``target`` that its manifest does not list as the package's (empty: all are ours)."""
-    everything = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if not p.is_dir())
     try:
         manifest = read_manifest(target / MANIFEST)
     except InputError:
-        return everything
+        manifest = {}
     listed = manifest.get("files")
     if manifest.get("format") != FORMAT or not isinstance(listed, dict):
-        return everything  # a foreign detector.json, or one saved before version 2 listed its files
+        # no manifest, a foreign detector.json, or one saved before version 2 listed its files: nothing is ours
+        return sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if not p.is_dir())
     foreign = []
     for path in sorted(target.rglob("*")):
         rel = path.relative_to(target).as_posix()
