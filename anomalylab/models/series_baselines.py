@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -65,6 +67,29 @@ class STLResidual(_HistoryBaseline):
         return (np.abs(deseasonalised - trend) / self.scale_).to_numpy()[self.history :]
 
 
+_STUMPY_CACHED = False
+
+
+def _stumpy():
+    """stumpy, with numba's on-disk cache switched on for its compiled functions (once per process).
+
+    Without it every new process compiles stumpy's functions again before its first matrix profile (about 25 s
+    here, 50 s or more under load); with it only the first process on a machine does, and the others load the
+    same machine code from stumpy's ``__pycache__`` (numba's own cache, keyed by the CPU: the same numbers).
+    """
+    global _STUMPY_CACHED
+    import stumpy
+
+    if not _STUMPY_CACHED:
+        from stumpy import cache
+
+        with warnings.catch_warnings():  # stumpy marks the call deprecated: it wants cache.save(), which compiles all
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cache._enable()
+        _STUMPY_CACHED = True
+    return stumpy
+
+
 class MatrixProfileDiscord(_HistoryBaseline):
     """Nearest-neighbour distance of each length-``m`` subsequence to the training part (stumpy); see the module
     docstring. The score of a point is that of the subsequence ending at it."""
@@ -89,8 +114,7 @@ class MatrixProfileDiscord(_HistoryBaseline):
     def _scores(self, series) -> np.ndarray:
         """Distance of the subsequence ending at every point in :meth:`forecast_index` to its nearest training
         subsequence."""
-        import stumpy
-
+        stumpy = _stumpy()
         values = self._check(series).astype(float)
         if len(values) < self.m:
             raise InputError(f"{self.name} needs at least m = {self.m} points to score, got {len(values)}.")
