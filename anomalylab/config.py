@@ -22,6 +22,7 @@ from anomalylab.errors import InputError
 
 QUICK_ENV = "ANOMALYLAB_QUICK"
 FIXED_NUMERICS_ENV = "ANOMALYLAB_FIXED_NUMERICS"
+SEEDS_ENV = "ANOMALYLAB_SEEDS"  # `make reproduce SEEDS=10`: the full seed grid of the tables that default to fewer
 # The fixed numerics (:func:`use_fixed_numerics`): TensorFlow's and the BLAS/OpenMP pools' thread counts and oneDNN
 TF_SETTINGS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0",
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -48,6 +49,18 @@ def use_fixed_numerics() -> None:
     threadpool_limits(limits=1)  # pools already loaded (a notebook imports NumPy first)
     if "tensorflow" in sys.modules:
         configure_tensorflow()
+
+
+def seed_budget(default: int) -> int:
+    """Seeds for a table whose default run uses ``default``: ``ANOMALYLAB_SEEDS`` when set (``make reproduce
+    SEEDS=10`` restores the 10-seed grid of notebooks 02 and 04), else ``default``. Quick mode still keeps 2."""
+    setting = os.environ.get(SEEDS_ENV, "").strip()
+    if not setting:
+        return default
+    if not setting.isdigit() or int(setting) < 1:
+        raise InputError(f"{SEEDS_ENV}={setting!r} is not a number of seeds: give a whole number of at least 1 "
+                         f"(for example {SEEDS_ENV}=10), or unset it for the default of {default}.")
+    return int(setting)
 
 
 def quick_from_env() -> bool:

@@ -15,6 +15,17 @@ def test_quick_config_is_small_and_writes_under_build_quick():
     assert quick.processed_dir != full.processed_dir
 
 
+def test_seed_budget_is_the_default_unless_the_setting_asks_for_more(monkeypatch):
+    monkeypatch.delenv(config.SEEDS_ENV, raising=False)
+    assert config.seed_budget(6) == 6
+    monkeypatch.setenv(config.SEEDS_ENV, " 10 ")
+    assert config.seed_budget(6) == 10
+    for bad in ("0", "ten", "-3", "2.5"):
+        monkeypatch.setenv(config.SEEDS_ENV, bad)
+        with pytest.raises(InputError, match=f"ANOMALYLAB_SEEDS={bad!r} is not a number of seeds"):
+            config.seed_budget(6)
+
+
 def test_set_seed_makes_numpy_and_keras_repeatable():
     import keras
 
