@@ -18,7 +18,7 @@ PAPERMILL  := $(PY) -m papermill --log-output --no-progress-bar --kernel python3
 .PHONY: help env data reproduce readme explorer quick test lab lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
 
 env: $(ENV_STAMP) ## build .venv from the pinned dependencies (pyproject.toml + requirements.lock)
 
@@ -51,10 +51,24 @@ ifdef ANOMALYLAB_DATA_MIRROR
 export ANOMALYLAB_DATA_MIRROR := $(abspath $(ANOMALYLAB_DATA_MIRROR))
 endif
 
+# `make reproduce SEEDS=10`: the 10-seed grid of the tables whose default run uses fewer (04's K1 and K2: 6 seeds,
+# 02's selected Mixtiles variant: 5). The setting is recorded in build/stamps/seeds: changing it reruns the notebooks.
+ifdef SEEDS
+export ANOMALYLAB_SEEDS := $(SEEDS)
+endif
+SEEDS_STAMP := build/stamps/seeds
+
+$(SEEDS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(SEEDS)' | cmp -s - $@ || echo '$(SEEDS)' > $@
+
+.PHONY: FORCE
+FORCE:
+
 # Independent notebooks run side by side (one process each, TensorFlow on one thread in each: same numbers).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-reproduce: | $(ENV_STAMP) ## run every notebook in full mode (papermill, JOBS at a time); regenerates figures/, README and RESULTS.md tables, the explorer
+reproduce: | $(ENV_STAMP) ## run every notebook in full mode (papermill, JOBS at a time; SEEDS=10 for the 10-seed grid); regenerates figures/, README and RESULTS.md tables, the explorer
 	$(MAKE) -j$(JOBS) $(FULL_STAMPS)
 	$(PY) -m anomalylab.reporting
 	$(PY) -m anomalylab.explorer
@@ -67,7 +81,7 @@ readme: | $(ENV_STAMP) ## regenerate the README's short table and RESULTS.md fro
 
 # Each notebook runs into build/papermill and replaces the committed one only when it finished.
 # Stamps chain the notebooks in order: a later notebook reads what an earlier one wrote.
-build/stamps/%.full: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
+build/stamps/%.full: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) $(SEEDS_STAMP) | $(ENV_STAMP)
 	@mkdir -p build/papermill build/stamps
 	@echo "== $* (full) =="
 	ANOMALYLAB_QUICK=0 $(PAPERMILL) --cwd notebooks $< build/papermill/$*.ipynb
@@ -93,9 +107,19 @@ build/stamps/%.quick: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
 	ANOMALYLAB_QUICK=1 $(PAPERMILL) --cwd notebooks $< build/quick/notebooks/$*.ipynb
 	touch $@
 
-test: $(DATA_STAMP) ## unit tests (pytest), then every notebook under nbval in quick mode
-	ANOMALYLAB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 --durations=12
+# The unit tests and the notebooks (in order: a notebook reads what the earlier ones wrote) run side by side, one
+# pytest each; each prints its report, with its slowest items, when it is done (make's --output-sync).
+test: $(DATA_STAMP) ## unit tests (pytest) beside every notebook under nbval in quick mode; each prints when done
+	@echo "unit tests and quick-mode notebooks run side by side; each prints its report when it is done"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-notebooks
+
+.PHONY: test-unit test-notebooks
+test-unit: $(DATA_STAMP) ## the unit tests alone (pytest tests)
+	ANOMALYLAB_QUICK=1 $(PY) -m pytest tests --durations=10
+
+test-notebooks: $(DATA_STAMP) ## the notebooks alone, in quick mode under nbval
+	ANOMALYLAB_QUICK=1 $(PY) -m pytest notebooks --nbval-lax \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 --durations=10
 
 lab: $(DATA_STAMP) ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
