@@ -51,8 +51,8 @@ ifdef ANOMALYLAB_DATA_MIRROR
 export ANOMALYLAB_DATA_MIRROR := $(abspath $(ANOMALYLAB_DATA_MIRROR))
 endif
 
-# `make reproduce SEEDS=10`: the 10-seed grid of the tables whose default run uses fewer (04's K1 and K2: 6 seeds,
-# 02's selected Mixtiles variant: 5). The setting is recorded in build/stamps/seeds: changing it reruns the notebooks.
+# `make reproduce SEEDS=10`: the 10-seed grid of the tables whose default run uses fewer (04's K1 and K2: 6 seeds).
+# The setting is recorded in build/stamps/seeds: changing it reruns the notebooks.
 ifdef SEEDS
 export ANOMALYLAB_SEEDS := $(SEEDS)
 endif

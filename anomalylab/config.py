@@ -53,7 +53,7 @@ def use_fixed_numerics() -> None:
 
 def seed_budget(default: int) -> int:
     """Seeds for a table whose default run uses ``default``: ``ANOMALYLAB_SEEDS`` when set (``make reproduce
-    SEEDS=10`` restores the 10-seed grid of notebooks 02 and 04), else ``default``. Quick mode still keeps 2."""
+    SEEDS=10`` restores the 10-seed grid of notebook 04's K1 and K2), else ``default``. Quick mode still keeps 2."""
     setting = os.environ.get(SEEDS_ENV, "").strip()
     if not setting:
         return default
