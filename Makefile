@@ -28,7 +28,7 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 	  { echo "error: $(PYTHON) is not Python 3.11; run 'make PYTHON=/path/to/python3.11 env'"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[notebooks,dev]"
+	$(PY) -m pip install --quiet --no-compile -c requirements.lock -e ".[notebooks,dev]"
 	touch $@
 
 data: $(DATA_STAMP) ## fetch and verify every raw file into data/raw (offline: set ANOMALYLAB_DATA_MIRROR)

@@ -88,7 +88,7 @@ class RunConfig:
     def create(cls, quick: bool, n_seeds: int = 5, epochs: int = 50, **extra) -> RunConfig:
         """The configuration of a run: full sizes, or small ones when ``quick``.
 
-        Quick mode keeps 2 seeds, at most 2 epochs, at most 20,000 training
+        Quick mode keeps 2 seeds, at most 2 epochs, at most 5,000 training
         rows and 3 NAB series, so that every notebook runs in a minute or two.
         """
         use_fixed_numerics()  # a notebook's numbers do not depend on the machine
@@ -101,7 +101,7 @@ class RunConfig:
                 quick=True,
                 seeds=tuple(range(min(n_seeds, 2))),
                 epochs=min(epochs, 2),
-                max_train_rows=20_000,
+                max_train_rows=5_000,
                 n_nab_series=3,
                 extra=dict(extra),
             )
