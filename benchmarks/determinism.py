@@ -9,7 +9,8 @@ Exit status 1 when a table differs.
 
 ``--tables A B`` runs nothing: it compares every ``*.csv`` score table of folder ``A`` with the one of the same name
 in ``B`` the same way, e.g. a fresh clone's ``make reproduce`` against the committed tables
-(``benchmarks/determinism.py --tables ../fresh/figures/tables figures/tables``).
+(``benchmarks/determinism.py --tables ../fresh/figures/tables figures/tables``). With ``--shared-rows`` the tables
+may hold different rows (fewer seeds): the rows both hold are compared, and the others are counted.
 """
 
 from __future__ import annotations
@@ -57,18 +58,45 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float, int]:
     return same, float(max(diffs)), len(a)
 
 
-def compare_folders(a: Path, b: Path) -> tuple[list[dict], bool]:
+def compare_shared(a: pd.DataFrame, b: pd.DataFrame) -> dict:
+    """Two tables with different rows (a run with fewer seeds, a model added): the rows both hold, matched on every
+    column but ``value`` and ``threshold`` (times left out), compared as :func:`compare` does; and how many rows
+    only one of them holds."""
+    a, b = (t[~t["metric"].isin(TIMES)] for t in (a, b))
+    keys = [c for c in a.columns if c not in ("value", "threshold") and c in b.columns]
+    a, b = (t.assign(_n=t.groupby(keys, dropna=False).cumcount()) for t in (a, b))
+    merged = a.merge(b, on=[*keys, "_n"], how="outer", suffixes=("_a", "_b"), indicator=True)
+    both = merged[merged["_merge"] == "both"]
+    same, diffs = True, [0.0]
+    for c in ("value", "threshold"):
+        if f"{c}_a" in both:
+            x, y = both[f"{c}_a"].to_numpy(float), both[f"{c}_b"].to_numpy(float)
+            same &= np.array_equal(x, y, equal_nan=True)
+            with np.errstate(invalid="ignore"):
+                diffs.append(np.nanmax(np.abs(x - y), initial=0.0))
+    return {"rows compared": len(both), "identical": same, "max |diff|": float(max(diffs)),
+            "only in A": int((merged["_merge"] == "left_only").sum()),
+            "only in B": int((merged["_merge"] == "right_only").sum())}  # fmt: skip
+
+
+def compare_folders(a: Path, b: Path, shared: bool = False) -> tuple[list[dict], bool]:
     """One row per score table in ``a`` compared with the table of the same name in ``b``, and whether all are
-    identical (a table missing from ``b`` is not)."""
+    identical (a table missing from ``b`` is not). ``shared``: compare the rows both tables hold and count the
+    others (:func:`compare_shared`); a table is then identical when its shared rows are."""
     rows, ok = [], True
     for csv in sorted(a.glob("*.csv")):
         if not (b / csv.name).exists():
             rows.append({"table": csv.stem, "rows compared": 0, "identical": False, "max |diff|": "missing in B"})
             ok = False
             continue
-        same, diff, n = compare(pd.read_csv(csv), pd.read_csv(b / csv.name))
-        ok &= same
-        rows.append({"table": csv.stem, "rows compared": n, "identical": same, "max |diff|": diff})
+        first, second = pd.read_csv(csv, low_memory=False), pd.read_csv(b / csv.name, low_memory=False)
+        if shared:
+            row = {"table": csv.stem, **compare_shared(first, second)}
+        else:
+            same, diff, n = compare(first, second)
+            row = {"table": csv.stem, "rows compared": n, "identical": same, "max |diff|": diff}
+        ok &= row["identical"]
+        rows.append(row)
     return rows, ok
 
 
@@ -77,9 +105,12 @@ def main() -> int:
     parser.add_argument("numbers", nargs="*", default=["02", "03", "04", "05"], help="notebook numbers")
     parser.add_argument("--tables", nargs=2, type=Path, metavar=("A", "B"),
                         help="compare two folders of score tables instead of running notebooks")
+    parser.add_argument("--shared-rows", action="store_true",
+                        help="with --tables: compare the rows both tables hold, and count the rows only one holds "
+                             "(a run with fewer seeds against one with more)")  # fmt: skip
     args = parser.parse_args()
     if args.tables:
-        rows, ok = compare_folders(*args.tables)
+        rows, ok = compare_folders(*args.tables, shared=args.shared_rows)
         if not rows:
             print(f"error: no *.csv score tables in {args.tables[0]}")
             return 1
