@@ -13,7 +13,8 @@ NAMES      := $(notdir $(basename $(NOTEBOOKS)))
 PACKAGE    := $(shell find anomalylab -name '*.py' -o -name 'registry.txt' -o -name 'nab_split.csv')
 FULL_STAMPS  := $(NAMES:%=build/stamps/%.full)
 QUICK_STAMPS := $(NAMES:%=build/stamps/%.quick)
-PAPERMILL  := $(PY) -m papermill --log-output --no-progress-bar --kernel python3
+# MPLBACKEND unset: a non-interactive backend (Agg, as CI sets) would leave the notebooks without their figures
+PAPERMILL  := env -u MPLBACKEND $(PY) -m papermill --log-output --no-progress-bar --kernel python3
 
 .PHONY: help env data reproduce readme explorer quick test lab lint clean
 
