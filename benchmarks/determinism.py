@@ -43,6 +43,19 @@ def run(notebook: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
+def _same_values(a: pd.DataFrame, b: pd.DataFrame, suffixes: tuple[str, str] = ("", "")) -> tuple[bool, float]:
+    """Whether the ``value`` and ``threshold`` columns of two aligned tables are equal (NaN equal to NaN), and
+    their largest absolute difference."""
+    same, diffs = True, [0.0]
+    for c in ("value", "threshold"):
+        if f"{c}{suffixes[0]}" in a:
+            x, y = a[f"{c}{suffixes[0]}"].to_numpy(float), b[f"{c}{suffixes[1]}"].to_numpy(float)
+            same &= np.array_equal(x, y, equal_nan=True)
+            with np.errstate(invalid="ignore"):  # inf - inf where both runs hold the same infinite threshold
+                diffs.append(np.nanmax(np.abs(x - y), initial=0.0))
+    return bool(same), float(max(diffs))
+
+
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float, int]:
     """(identical, largest absolute difference, rows compared) of two runs' tables, times left out."""
     a, b = (t[~t["metric"].isin(TIMES)].reset_index(drop=True) for t in (a, b))
@@ -50,12 +63,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float, int]:
         b.drop(columns=["value", "threshold"], errors="ignore")
     ):
         return False, float("inf"), len(a)
-    with np.errstate(invalid="ignore"):  # inf - inf where both runs hold the same infinite threshold
-        diffs = [np.nanmax(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)), initial=0.0)
-                 for c in ("value", "threshold") if c in a]  # fmt: skip
-    same = all(np.array_equal(a[c].to_numpy(float), b[c].to_numpy(float), equal_nan=True)
-               for c in ("value", "threshold") if c in a)  # fmt: skip
-    return same, float(max(diffs)), len(a)
+    return (*_same_values(a, b), len(a))
 
 
 def compare_shared(a: pd.DataFrame, b: pd.DataFrame) -> dict:
@@ -67,14 +75,8 @@ def compare_shared(a: pd.DataFrame, b: pd.DataFrame) -> dict:
     a, b = (t.assign(_n=t.groupby(keys, dropna=False).cumcount()) for t in (a, b))
     merged = a.merge(b, on=[*keys, "_n"], how="outer", suffixes=("_a", "_b"), indicator=True)
     both = merged[merged["_merge"] == "both"]
-    same, diffs = True, [0.0]
-    for c in ("value", "threshold"):
-        if f"{c}_a" in both:
-            x, y = both[f"{c}_a"].to_numpy(float), both[f"{c}_b"].to_numpy(float)
-            same &= np.array_equal(x, y, equal_nan=True)
-            with np.errstate(invalid="ignore"):
-                diffs.append(np.nanmax(np.abs(x - y), initial=0.0))
-    return {"rows compared": len(both), "identical": same, "max |diff|": float(max(diffs)),
+    same, diff = _same_values(both, both, ("_a", "_b"))
+    return {"rows compared": len(both), "identical": same, "max |diff|": diff,
             "only in A": int((merged["_merge"] == "left_only").sum()),
             "only in B": int((merged["_merge"] == "right_only").sum())}  # fmt: skip
 

@@ -14,7 +14,6 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-from scipy import stats
 
 from anomalylab import reporting
 
@@ -25,11 +24,6 @@ CLAIMS = {
                   None),  # fmt: skip
     "02_mixtiles": ("f2", {"threshold_rule": "trainval_best_f2"}, "deepant_selected", ["deepant"]),
 }
-
-
-def half_width(values: pd.Series) -> float:
-    n = values.count()
-    return float(stats.t.ppf(0.975, n - 1) * values.std() / n**0.5) if n > 1 else float("nan")
 
 
 def main() -> None:
@@ -53,8 +47,9 @@ def main() -> None:
             for other in others:
                 test = reporting.wilcoxon_test(part, metric, (best, {"model": best}), (other, {"model": other}))
                 a = part[part["model"] == best].groupby("seed")["value"].mean()
+                half = reporting.t_half_width(a.std(), a.count())
                 out.append({"seeds": budget, "other": other, "pairs": test["pairs"],
-                            best: f"{a.mean():.4f} ± {half_width(a):.4f} ({a.count()} seeds)",
+                            best: f"{a.mean():.4f} ± {half:.4f} ({a.count()} seeds)",
                             "p": round(test["p_value"], 4)})  # fmt: skip
         view = pd.DataFrame(out).pivot_table(index="other", columns="seeds", values="p", aggfunc="first")
         print(f"\n{name}: {metric} at {keys}; Wilcoxon p of {best} against each model, by number of seeds")
