@@ -35,7 +35,7 @@ def test_detect_as_a_new_user_runs_it(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "rows flagged" in done.stderr
+    assert "rows of 400 flagged" in done.stderr and "intervals" in done.stderr
     out = pd.read_csv(tmp_path / "flags.csv")
     assert list(out.columns) == ["time", "load", "score", "flag", "part"] and len(out) == 400
     assert out["score"].isna().sum() == 24 and set(out["part"]) == {"fit", "calibration", "scored"}

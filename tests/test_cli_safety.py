@@ -116,7 +116,7 @@ def test_a_threshold_below_every_score_is_warned_about(saved, capsys):
 def test_unwritable_outputs_are_refused_before_fitting(flag, bad, tmp_path, monkeypatch, capsys):
     data = _csv_with_times(tmp_path / "x.csv", pd.date_range("2024-01-01", periods=300, freq="h"))
     before = data.read_bytes()
-    monkeypatch.setattr(cli, "_fit", lambda *a: pytest.fail("fitted before checking the outputs"))
+    monkeypatch.setattr(cli.command, "_fit", lambda *a: pytest.fail("fitted before checking the outputs"))
     args = ["--out", tmp_path / "o.csv", "--plot", tmp_path / "p.png"]
     args[args.index(flag) + 1] = bad(tmp_path)
     assert _run(data, *args) == 2

@@ -1,0 +1,42 @@
+"""The command line: ``python -m anomalylab detect data.csv --model deepant --out flags.csv`` (or ``anomalylab``).
+
+``detect`` reads a CSV with a time column and one or more value columns (:mod:`.inputs`), fits a detector on the
+first part of the rows (``--fit-fraction``; or loads one saved before with ``--load``), and sets a threshold
+(:mod:`.flags`): label-free on the scores of a calibration part the detector did not fit on (the last
+``--calibration-fraction`` of the first part: a quantile, or mean + k sigma), a given number, or the ``--top`` N /
+``--contamination`` share of the file's rows. It writes every row's score and 0/1 flag, the flagged intervals
+(``--intervals``) and a plot that shows the parts and the score (``--plot``, :mod:`.plot`); ``--save`` keeps the
+fitted detector (no pickle: :mod:`anomalylab.models.persistence`) with its threshold and the columns it was fitted
+on. Bad input stops with ``error: ...`` naming the fix (exit status 2), before anything is written.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from anomalylab.cli.command import THRESHOLD_FILE, detect
+from anomalylab.cli.inputs import parse_times, read_series_csv
+from anomalylab.errors import AnomalyLabError
+
+__all__ = ["THRESHOLD_FILE", "detect", "main", "parse_times", "read_series_csv"]
+
+
+def main(argv=None) -> int:
+    """Entry point of ``python -m anomalylab`` and the ``anomalylab`` console script."""
+    from anomalylab.cli.catalogue import models
+    from anomalylab.cli.parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    if args.command == "detect" and args.list_models:
+        for name, (_, text) in models(args.lookback, args.epochs, args.seed).items():
+            print(f"{name:20s} {text}")
+        return 0
+    from anomalylab.config import use_fixed_numerics
+
+    use_fixed_numerics()  # the command line's process is ours: same scores on any machine, as in the notebooks
+    try:
+        detect(args)
+    except AnomalyLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
