@@ -47,7 +47,7 @@ def use_fixed_numerics() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # pools already loaded (a notebook imports NumPy first)
-    if "tensorflow" in sys.modules:
+    if sys.modules.get("tensorflow") is not None:
         configure_tensorflow()
 
 
@@ -154,8 +154,11 @@ def import_tensorflow():
     cuda drivers on your machine"), so stderr is captured at the file-descriptor level while TensorFlow loads;
     any line that is not such chatter (a real warning or error) is printed afterwards.
     """
-    if "tensorflow" in sys.modules and "keras" in sys.modules:
+    if sys.modules.get("tensorflow") is not None and sys.modules.get("keras") is not None:
         return sys.modules["tensorflow"]
+    from anomalylab.extras import require
+
+    require("tensorflow", "keras", what="the deep models")
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ chatter; Python errors still raise
     sys.stderr.flush()

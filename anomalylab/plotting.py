@@ -299,6 +299,9 @@ def plot_cd_diagram(ax, result: dict, title: str = "") -> None:
     """A critical-difference diagram (Demšar 2006) of a :func:`anomalylab.reporting.rank_test` result:
     average ranks on the axis (1 = best, left), detectors that the Nemenyi test cannot tell apart (p >= 0.05)
     joined by a bar. Drawn by scikit-posthocs."""
+    from anomalylab.extras import require
+
+    require("scikit_posthocs", what="the critical-difference diagram")
     import scikit_posthocs as sp
 
     sp.critical_difference_diagram(result["ranks"], result["nemenyi"], ax=ax,

@@ -109,6 +109,9 @@ def client(scheduler: str | None = None):
         return None
     if setting in _clients:
         return _clients[setting]
+    from anomalylab.extras import require
+
+    require("distributed", what="the Dask runner (or ANOMALYLAB_DASK_SCHEDULER=serial)")
     from distributed import Client, LocalCluster
 
     if setting == "local":

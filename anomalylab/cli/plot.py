@@ -86,7 +86,7 @@ def plot_detection(path: Path, values: pd.DataFrame, scores: pd.Series, flags: p
     fig.legend(handles, labels, loc="upper center", ncol=ncol, fontsize="small", frameon=False,
                bbox_to_anchor=(0.5, 1 - 0.42 / height))  # fmt: skip
     legend_rows = -(-len(labels) // ncol)
-    fig.tight_layout(rect=(0, 0, 1, 1 - (0.4 + 0.2 * legend_rows) / height))
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 + 0.17 * legend_rows) / height))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
     plt.close(fig)

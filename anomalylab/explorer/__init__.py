@@ -13,8 +13,11 @@ from pathlib import Path
 
 from anomalylab import paths, reporting
 from anomalylab.errors import InputError
-from anomalylab.explorer.data import DATASETS, entries
-from anomalylab.explorer.page import build_page, write_page
+from anomalylab.extras import require
+
+require("bokeh", "pyarrow", what="the explorer")
+from anomalylab.explorer.data import DATASETS, entries  # noqa: E402 (after the check that names the extra)
+from anomalylab.explorer.page import build_page, write_page  # noqa: E402
 
 EXPLORER_PATH = paths.ROOT / "explorer" / "index.html"
 NOTES = {

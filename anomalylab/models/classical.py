@@ -305,6 +305,9 @@ class PyODDetector(_SklearnDetector):
         self.reads_test_rows = TRANSDUCTIVE_REASON if algorithm == "ecod" else None
 
     def _make(self):
+        from anomalylab.extras import require
+
+        require("pyod", what=f"PyOD's {self.algorithm}")
         if self.algorithm == "knn":
             from pyod.models.knn import KNN
 

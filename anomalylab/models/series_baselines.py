@@ -43,6 +43,9 @@ class STLResidual(_HistoryBaseline):
         self.name = name or f"stl_residual_{self.period}"
 
     def fit(self, train, val=None):  # noqa: ARG002
+        from anomalylab.extras import require
+
+        require("statsmodels", what=self.name)
         from statsmodels.tsa.seasonal import STL
 
         values = _values(train)
@@ -78,6 +81,9 @@ def _stumpy():
     same machine code from stumpy's ``__pycache__`` (numba's own cache, keyed by the CPU: the same numbers).
     """
     global _STUMPY_CACHED
+    from anomalylab.extras import require
+
+    require("stumpy", what="the matrix profile (MatrixProfileDiscord)")
     import stumpy
 
     if not _STUMPY_CACHED:

@@ -113,6 +113,9 @@ def rank_test(matrix: pd.DataFrame, alpha: float = 0.05) -> dict:
     n, k = matrix.shape
     if k < 3 or n < 2:
         raise InputError(f"a rank test needs at least 3 detectors and 2 blocks, got {k} and {n}.")
+    from anomalylab.extras import require
+
+    require("scikit_posthocs", what="the Friedman / Nemenyi rank test")
     import scikit_posthocs as sp
 
     ranks = matrix.rank(axis=1, ascending=False).mean().sort_values()
