@@ -64,5 +64,5 @@ def test_unknown_detector_and_a_truncated_result_file_are_refused(tmp_path, monk
     short.write_text("".join(real.read_text().splitlines(keepends=True)[:100]))
     original = datasets.nab.fetch
     monkeypatch.setattr(datasets.nab, "fetch", lambda n, **kw: short if n.startswith("nab/results/") else original(n))
-    with pytest.raises(DataError, match="does not hold the rows"):
+    with pytest.raises(DataError, match="has 99 rows where NAB series"):
         datasets.load_nab_detector_results("ARTime", [name])

@@ -8,6 +8,9 @@ first part of the rows (``--fit-fraction``; or loads one saved before with ``--l
 (``--intervals``) and a plot that shows the parts and the score (``--plot``, :mod:`.plot`); ``--save`` keeps the
 fitted detector (no pickle: :mod:`anomalylab.models.persistence`) with its threshold and the columns it was fitted
 on. Bad input stops with ``error: ...`` naming the fix (exit status 2), before anything is written.
+
+``evaluate nab RESULTS_DIR`` (:mod:`.evaluate`) scores another detector's results in NAB's layout as this project
+scores its own, and ranks it beside them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sys
 
 from anomalylab.cli.command import THRESHOLD_FILE, detect
 from anomalylab.cli.inputs import parse_times, read_series_csv
-from anomalylab.errors import AnomalyLabError
+from anomalylab.errors import AnomalyLabError, InputError
 
 __all__ = ["THRESHOLD_FILE", "detect", "main", "parse_times", "read_series_csv"]
 
@@ -35,7 +38,15 @@ def main(argv=None) -> int:
 
     use_fixed_numerics()  # the command line's process is ours: same scores on any machine, as in the notebooks
     try:
-        detect(args)
+        if args.command == "evaluate":
+            from anomalylab.cli.evaluate import evaluate_nab, report
+
+            if args.out is not None and args.out.exists() and not args.out.is_dir():
+                raise InputError(f"--out {args.out} is a file; name a folder for the outputs.")
+            print(report(evaluate_nab(args.results, name=args.name, thresholds=args.thresholds, out=args.out,
+                                      tables_dir=args.tables)))  # fmt: skip
+        else:
+            detect(args)
     except AnomalyLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -67,4 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "and score, severity, part")
     output.add_argument("--plot", type=Path, help="PNG of each value column with its flags and the score panel")
     output.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="give another detector's benchmark results the project's treatment",
+        description="Score a detector's NAB results (NAB's own layout: <detector>/<category>/<detector>_<file>.csv "
+        "with timestamp, value, anomaly_score) on the corpus, the development half and the evaluation half (at "
+        "the threshold the development half chose), per series, and rank it beside ours and NAB's detectors.",
+    )
+    evaluate.add_argument("benchmark", choices=("nab",), help="the benchmark (nab)")
+    evaluate.add_argument("results", type=Path, help="the detector's results folder, in the benchmark's layout")
+    evaluate.add_argument("--name", help="the detector's name in the tables (default: the folder's name)")
+    evaluate.add_argument("--thresholds", type=Path, help="its thresholds, in NAB's config/thresholds.json layout")
+    evaluate.add_argument("--out", type=Path, help="folder for the rows (CSV), the ranks (CSV) and the "
+                          "critical-difference diagram (PNG)")
+    evaluate.add_argument("--tables", type=Path, help="folder of the score tables to rank against (default: "
+                          "figures/tables)")
     return parser  # fmt: skip

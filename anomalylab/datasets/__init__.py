@@ -58,6 +58,7 @@ from anomalylab.datasets.nab import (  # noqa: F401
     nab_split,
     nab_windows,
     nab_windows_frame,
+    read_nab_results,
     resolve_nab_name,
     window_mask,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "NAB_DETECTORS",
     "NAB_THRESHOLDS_FILE",
     "load_nab_detector_results",
+    "read_nab_results",
     "nab_detector_thresholds",
     "FIX_HINT",
     "KDD_ATTACK_TYPES_FILE",

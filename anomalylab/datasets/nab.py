@@ -225,16 +225,69 @@ def load_nab_detector_results(detector: str, names: Sequence[str] | None = None,
         header = pd.read_csv(path, nrows=0).columns
         if raw and "raw_score" not in header:
             raise InputError(f"NAB's {detector} results have no raw_score column; only numenta's do. Use raw=False.")
-        shipped = pd.read_csv(path, usecols=["timestamp", "value", "anomaly_score", *(["raw_score"] if raw else [])])
-        if len(shipped) != len(one):
-            raise DataError(f"{path} does not hold the rows of NAB series {key}; the file is not the registered one. "
-                            + FIX_HINT)  # fmt: skip
-        scores = shipped["anomaly_score"].to_numpy(float)
-        if not np.isfinite(scores).all():
-            raise DataError(f"{path}: anomaly_score holds NaN or infinite values. " + FIX_HINT)
-        parts.append(one.assign(anomaly_score=scores, **({"raw_score": shipped["raw_score"].to_numpy(float)} if raw
-                                                         else {})))  # fmt: skip
-        differing[key] = int((pd.to_datetime(shipped["timestamp"]).to_numpy() != one["timestamp"].to_numpy()).sum())
+        part, differing[key] = _result_rows(path, one, key, DataError, FIX_HINT, raw)
+        parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out.attrs["rows_differing"] = {k: v for k, v in differing.items() if v}
+    return out
+
+
+def _result_rows(path, one: pd.DataFrame, key: str, error, hint: str, raw: bool = False) -> tuple[pd.DataFrame, int]:
+    """One result file's scores on the rows of series ``key`` (``one``), row by row, and how many of its
+    timestamps differ from the series'; ``error(...)`` with ``hint`` for a file that cannot stand for the series."""
+    try:
+        shipped = pd.read_csv(path, usecols=["timestamp", "anomaly_score", *(["raw_score"] if raw else [])])
+    except ValueError as exc:
+        raise error(f"{path} lacks a column NAB's results layout has ({exc}); it needs timestamp and anomaly_score. "
+                    + hint) from None  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise error(f"{path} is not a readable CSV ({type(exc).__name__}). " + hint) from None
+    if len(shipped) != len(one):
+        raise error(f"{path} has {len(shipped):,} rows where NAB series {key} has {len(one):,}; a result file holds "
+                    "one row per row of its series. " + hint)  # fmt: skip
+    scores = pd.to_numeric(shipped["anomaly_score"], errors="coerce").to_numpy(float)
+    if not np.isfinite(scores).all():
+        raise error(f"{path}: anomaly_score holds {int((~np.isfinite(scores)).sum())} value(s) that are not finite "
+                    "numbers. " + hint)  # fmt: skip
+    extra = {"raw_score": shipped["raw_score"].to_numpy(float)} if raw else {}
+    times = pd.to_datetime(shipped["timestamp"], errors="coerce").to_numpy()
+    return one.assign(anomaly_score=scores, **extra), int((times != one["timestamp"].to_numpy()).sum())
+
+
+RESULTS_LAYOUT = "<detector>/<category>/<detector>_<series file name>.csv, columns timestamp, value, anomaly_score"
+
+
+def read_nab_results(folder, detector: str | None = None) -> pd.DataFrame:
+    """A detector's results in NAB's own layout (:data:`RESULTS_LAYOUT`, as NAB's runner writes them), read as
+    data (pandas, only the files the layout names) into a corpus frame with its ``anomaly_score`` column, row by
+    row as NAB's scorer reads them. ``folder`` is the detector's folder (holding the category folders) or a folder
+    holding exactly one detector's folder; ``detector`` is the file-name prefix (default: the folder's name).
+    A missing file, a file with another number of rows or a score that is not a number is refused, naming it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder; pass the folder of a detector's results ({RESULTS_LAYOUT}).")
+    categories = set(nab_categories())
+    if not any((folder / c).is_dir() for c in categories):
+        inner = [d for d in folder.iterdir() if d.is_dir() and any((d / c).is_dir() for c in categories)]
+        if len(inner) != 1:
+            raise InputError(f"{folder} holds {'no' if not inner else len(inner)} detector folder(s) with NAB's "
+                             f"category folders ({', '.join(sorted(categories)[:2])}, ...); pass one detector's "
+                             f"folder ({RESULTS_LAYOUT}).")  # fmt: skip
+        folder = inner[0]
+    detector = detector or folder.name
+    corpus = nab_corpus_frame()
+    hint = f"NAB's results layout: {RESULTS_LAYOUT}."
+    expected = {key: folder / key.split("/", 1)[0] / f"{detector}_{key.split('/', 1)[1]}.csv"
+                for key in corpus["series"].unique()}  # fmt: skip
+    missing = [str(p.relative_to(folder)) for p in expected.values() if not p.is_file()]
+    if missing:
+        raise InputError(f"{folder} lacks {len(missing)} of the {len(expected)} result files, e.g. {missing[:3]}. "
+                         + hint)  # fmt: skip
+    parts, differing = [], {}
+    for key, one in corpus.groupby("series", sort=False):
+        part, differing[key] = _result_rows(expected[key], one, key, InputError, hint)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["rows_differing"] = {k: v for k, v in differing.items() if v}
+    out.attrs["detector"] = detector
     return out

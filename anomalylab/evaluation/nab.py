@@ -164,6 +164,9 @@ def _nab_parts(run: pd.DataFrame, windows: pd.DataFrame) -> list[tuple]:
     ]
 
 
+nab_parts = _nab_parts  # public: what a half of the corpus is scored from (the command line's evaluate reads it)
+
+
 def _has_windows(parts: list[tuple]) -> bool:
     return any(w for _, _, w in parts)
 
