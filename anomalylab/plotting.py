@@ -22,6 +22,8 @@ from anomalylab.errors import InputError
 from anomalylab.paths import atomic_path
 from anomalylab.reporting import pareto_front, t_half_width
 
+KIND_COLORS = {"ours": "#4C72B0", "protocol": "#DD8452", "published": "#9A9A9A"}  # bars coloured by what a row is
+MANY_COLORS = "tab20"  # more than ten detectors in one panel: twenty distinguishable colours
 COLORS = {
     "series": "#4C72B0",
     "label": "#C44E52",
@@ -79,9 +81,10 @@ def plot_series_with_flags(
     flag_name: str = "flagged",
     windows: Sequence[tuple] | None = None,
     title: str | None = None,
+    legend_outside: bool = False,
 ) -> None:
-    """A series as a line, labelled anomalies as red dots, flags as orange crosses,
-    and windows shaded."""
+    """A series as a line, labelled anomalies as red dots, flags as orange crosses, and windows shaded; dates
+    labelled concisely; the legend inside the upper left corner, or right of the panel (``legend_outside``)."""
     ax.plot(series.index, series.to_numpy(), lw=0.7, color=COLORS["series"], label=series.name or "value")
     if windows:
         shade_windows(ax, windows)
@@ -95,7 +98,16 @@ def plot_series_with_flags(
                    linewidths=1.2, zorder=4, label=f"{flag_name} ({mask.sum()})")  # fmt: skip
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="small")
+    if isinstance(series.index, pd.DatetimeIndex):
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator(maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if legend_outside:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    else:
+        ax.legend(loc="upper left", fontsize="small")
 
 
 def plot_score_histogram(ax, scores, labels, threshold: float | None = None, bins: int = 50) -> None:
@@ -187,7 +199,7 @@ def plot_confusion(ax, y_true, flags, title: str | None = None) -> None:
     )  # fmt: skip
     ax.grid(False)
     if title:
-        ax.set_title(title, fontsize="small")
+        ax.set_title(textwrap.fill(title, 34), fontsize="small")  # long titles wrap instead of running into the next
 
 
 def t_interval_bounds(values) -> tuple[float, float]:
@@ -200,12 +212,19 @@ def t_interval_bounds(values) -> tuple[float, float]:
 
 def plot_metric_bars(ax, table: pd.DataFrame, metric: str, by: str = "model", hue: str | None = None) -> None:
     """Mean of ``metric`` per ``by`` (and ``hue``) from a tidy table, with the 95 % t-interval over seeds as error
-    bars."""
+    bars. Without ``hue``, bars are coloured by the rows' ``kind`` (:data:`KIND_COLORS`: ours, protocol,
+    published), so that a published or protocol row never looks like one of ours."""
     rows = table[table["metric"] == metric]
     if rows.empty:
         raise InputError(f"the table has no rows of metric {metric!r}.")
-    sns.barplot(data=rows, y=by, x="value", hue=hue, errorbar=t_interval_bounds, ax=ax, orient="h", capsize=0.2,
-                err_kws={"linewidth": 1})  # fmt: skip
+    style = {"hue": hue}
+    if hue is None and "kind" in rows:
+        kinds = [k for k in KIND_COLORS if k in set(rows["kind"])]
+        style = {"hue": "kind", "hue_order": kinds, "palette": KIND_COLORS, "dodge": False}
+    sns.barplot(data=rows, y=by, x="value", errorbar=t_interval_bounds, ax=ax, orient="h", capsize=0.2,
+                err_kws={"linewidth": 1}, **style)  # fmt: skip
+    if hue is None and ax.get_legend() is not None:
+        ax.get_legend().set_title("kind")
     ax.set_xlabel(f"{metric} (mean ± 95 % t-interval over seeds)")
     ax.set_ylabel("")
 
@@ -304,7 +323,9 @@ def plot_cd_diagram(ax, result: dict, title: str = "") -> None:
     require("scikit_posthocs", what="the critical-difference diagram")
     import scikit_posthocs as sp
 
-    sp.critical_difference_diagram(result["ranks"], result["nemenyi"], ax=ax,
+    names = list(result["ranks"].sort_values().index)
+    palette = dict(zip(names, sns.color_palette(MANY_COLORS if len(names) > 10 else "tab10", len(names))))
+    sp.critical_difference_diagram(result["ranks"], result["nemenyi"], ax=ax, color_palette=palette,
                                    label_props={"fontsize": "x-small"})  # fmt: skip
     n = result["blocks"]
     ax.set_title("\n".join(textwrap.wrap(f"{title} ({n} series; CD = {result['critical_difference']:.2f}, Friedman "
