@@ -166,3 +166,75 @@ def test_a_page_built_from_hostile_names_runs_no_script(tmp_path):
         assert browser.execute_script("return window.__ran || 0") == 0
     finally:
         browser.quit()
+
+
+def _k2_with_many_models(folder, n_models=13):
+    rng = np.random.default_rng(2)
+    m = 2000
+    labels = (rng.random(m) < 0.3).astype(int)
+    points = reporting.point_rows(labels, np.array(["test"] * m), dataset="kdd_k2")
+    names = [f"model_{i:02d}" for i in range(n_models)]
+    scores = pd.concat([reporting.score_rows(rng.random(m) + 0.1 * i * labels, dataset="kdd_k2", model=name, seed=0,
+                                             threshold=0.9, threshold_rule="val_q99") for i, name in enumerate(names)])
+    reporting.write_scores(points, scores, "04_kdd_k2", scores_dir=folder)
+    return names
+
+
+def test_many_models_get_distinct_colours_and_a_legend_beside_the_plot(tmp_path):
+    """With 13 models (04's K2) every curve has its own colour and the legend sits right of the PR plot, outside
+    the plotting area, where it covers no curve; the dataset list is grouped by benchmark."""
+    names = _k2_with_many_models(tmp_path / "scores")
+    _score_files(tmp_path / "more")
+    for path in (tmp_path / "more").iterdir():
+        if path.name.startswith("02_"):
+            path.rename(tmp_path / "scores" / path.name)
+    explorer.build_explorer(tmp_path / "scores", tmp_path / "no_tables", tmp_path / "index.html")
+    browser = _browser()
+    try:
+        browser_module.open_page(browser, tmp_path / "index.html")
+        model = browser_module.MODEL
+        browser.execute_script(f"{model}('dataset').value = 'kdd_k2'")
+        browser.execute_script(f"{model}('models').value = arguments[0]", names)
+        colours = browser.execute_script(f"return {model}('pr_fig').renderers[0].data_source.data.colour")
+        assert len(colours) == 13 and len(set(colours)) == 13
+        placed = browser.execute_script(
+            f"const f = {model}('pr_fig'); return [f.right.map((r) => r.type), f.center.map((r) => r.type)]")
+        assert "Legend" in placed[0] and "Legend" not in placed[1]  # outside the frame, not over the curves
+        items = browser.execute_script(f"return {model}('pr_fig').right.find((r) => r.type === 'Legend').items"
+                                       ".length")  # fmt: skip
+        height = browser.execute_script(f"return {model}('pr_fig').height")
+        assert items == 1 and height >= 13 * 14 + 60  # one item per model (legend_field); room for 13 rows of 14 px
+        groups = browser.execute_script(f"return Object.keys({model}('dataset').options)")
+        assert groups == ["Mixtiles", "KDD Cup 99"]
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        browser.quit()
+
+
+def test_a_users_own_detect_output_opens_as_a_page_that_counts_flags(tmp_path):
+    from anomalylab import cli
+
+    n = 500
+    values = 10 + np.sin(np.arange(n) / 6) + np.random.default_rng(3).normal(0, 0.05, n)
+    values[450] += 4
+    data = tmp_path / f"load {HOSTILE}.csv"
+    pd.DataFrame({"time": pd.date_range("2025-01-01", periods=n, freq="h"), "load": values}).to_csv(data, index=False)
+    page = tmp_path / "page.html"
+    assert cli.main(["detect", str(data), "--model", "rolling_zscore", "--lookback", "24", "--out",
+                     str(tmp_path / "o.csv"), "--explorer", str(page), "--quiet"]) == 0  # fmt: skip
+    out = pd.read_csv(tmp_path / "o.csv")
+    scored = out["score"].notna()
+    browser = _browser()
+    try:
+        text = browser_module.open_page(browser, page)
+        shown = {k: float(v) for k, v in re.findall(r'id="(\w+)">([-0-9.e+]+)<', text)}
+        assert shown["flagged"] == out["flag"].sum() and shown["rows"] == scored.sum()
+        model = browser_module.MODEL
+        browser.execute_script(f"{model}('threshold').value = 0")  # the lowest score: every scored row flagged
+        text = browser.execute_script(f"return {model}('metrics').text")
+        assert re.search(r'id="flagged">(\d+)<', text).group(1) == str(int(scored.sum()))
+        assert not browser.execute_script(f"return {model}('pr_fig').visible")  # no labels, no curves
+        assert browser.execute_script("return window.__ran || 0") == 0  # the file's name is shown as text
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        browser.quit()

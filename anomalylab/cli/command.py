@@ -114,7 +114,8 @@ def _writable(path: Path, flag: str) -> None:
         raise InputError(f"{flag} {path} cannot be written ({exc}); choose another path.") from None
 
 
-OUTPUTS = (("--out", "out", ".csv"), ("--intervals", "intervals", ".csv"), ("--plot", "plot", ".png"))
+OUTPUTS = (("--out", "out", ".csv"), ("--intervals", "intervals", ".csv"), ("--plot", "plot", ".png"),
+           ("--explorer", "explorer", ".html"))
 
 
 def check_outputs(args) -> None:
@@ -133,6 +134,10 @@ def check_outputs(args) -> None:
             raise InputError(f"{flag} {path} lies inside the --save folder {args.save}, which holds the detector "
                              "only; write it elsewhere.")  # fmt: skip
         _writable(path, flag)
+    if getattr(args, "explorer", None) is not None:
+        from anomalylab.extras import require
+
+        require("bokeh", what="--explorer")
     if len({p.resolve() for p in outputs.values()}) < len(outputs):
         raise InputError(f"{' and '.join(outputs)} name the same file; give each output its own name.")
     if args.save is not None:
@@ -291,7 +296,7 @@ def detect(args) -> pd.DataFrame:
         out.insert(values.shape[1], "filled", filled.to_numpy())
     out = out.reset_index()
     name = args.model if settings is None else f"{getattr(detector, 'name', 'detector')} (loaded)"
-    targets = [path for path in (args.out, args.intervals, args.plot) if path is not None]
+    targets = [path for path in (args.out, args.intervals, args.plot, args.explorer) if path is not None]
     with atomic_paths(targets) as temps:
         temp = dict(zip(targets, temps))
         out.to_csv(temp[args.out], index=False)
@@ -301,6 +306,11 @@ def detect(args) -> pd.DataFrame:
             from anomalylab.cli.plot import plot_detection
 
             plot_detection(temp[args.plot], values, scores, flags, threshold, part, name, how)
+        if args.explorer is not None:
+            from anomalylab.explorer import build_user_page
+
+            build_user_page(values, scores, threshold, temp[args.explorer], model=name, rule=how,
+                            source=args.csv.name)  # fmt: skip
     if args.save is not None:
         rule = how if args.threshold is None else "given"
         detector.save(args.save, extra={THRESHOLD_FILE: {
@@ -314,7 +324,8 @@ def _report(args, values, flags, threshold, how, found: pd.DataFrame) -> None:
     n = int(flags.sum())
     print(f"{flagging.plural(n, 'row')} of {len(values):,} flagged ({how}: threshold {threshold:.6g}), in "
           f"{flagging.plural(len(found), 'interval')}; scores and flags in {args.out}"
-          + (f", intervals in {args.intervals}" if args.intervals else ""), file=sys.stderr)  # fmt: skip
+          + (f", intervals in {args.intervals}" if args.intervals else "")
+          + (f", explorer page {args.explorer}" if args.explorer else ""), file=sys.stderr)  # fmt: skip
     for row in found.head(5).itertuples():
         span = f"{row.start}" if row.rows == 1 else f"{row.start} to {row.end} ({row.rows:,} rows)"
         print(f"  {span}: peak {row.peak_score:.4g} at {row.peak_time}, severity {row.severity:.2f} ({row.part})",

@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--intervals", type=Path, help="CSV of the flagged intervals: start, end, rows, peak time "
                         "and score, severity, part")
     output.add_argument("--plot", type=Path, help="PNG of each value column with its flags and the score panel")
+    output.add_argument("--explorer", type=Path, help="HTML page to explore the scores and move the threshold in a "
+                        "browser (needs the [explorer] extra)")
     output.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate = sub.add_parser(
         "evaluate",

@@ -24,6 +24,11 @@ DATASETS = {
     "kdd_k1_whole": ("KDD Cup 99 K1, whole file (sample)", "kdd_k1_whole"),
     "kdd_k2": ("KDD Cup 99 K2 (sample)", "kdd_k2"),
 }
+GROUPS = {  # dataset -> the benchmark it is listed under in the page's dataset list
+    "mixtiles": "Mixtiles", "spike_series": "Spike series", "nab": "NAB", "kdd_k1_whole": "KDD Cup 99",
+    "kdd_k2": "KDD Cup 99",
+}  # fmt: skip
+USER_GROUP = "your data"
 CURVE_POINTS = 300  # points per ROC or PR curve on the page
 HIST_BINS = 40
 
@@ -74,7 +79,8 @@ def summary_rows(tables: pd.DataFrame | None) -> dict[str, dict[str, list[list[s
         metric = specs[key].metrics[0]
         out[key] = {}
         for _, row in table.iterrows():  # in the summary's order: ranked ours rows first
-            cells = [row["threshold rule"] or "—", row["kind"], f"{metric} {row.get(metric, '')}", row["runs"]]
+            kind = f"{row['kind']} ★ best" if row["kind"] == "ours" and str(row["rank"]) == "1" else row["kind"]
+            cells = [row["threshold rule"] or "—", kind, f"{metric} {row.get(metric, '')}", row["runs"]]
             out[key].setdefault(row["model"], []).append([html.escape(str(c)) for c in cells])
     return out
 
@@ -94,6 +100,8 @@ def entries(points: pd.DataFrame, scores: pd.DataFrame, tables: pd.DataFrame | N
         entry = {
             "key": f"{dataset}/{series}" if series else dataset,
             "title": f"{title} · {series}" if series else title,
+            "group": GROUPS.get(dataset, title),
+            "has_labels": True,
             "kind": "series" if is_series else "table",
             "labels": test["label"].to_numpy(np.int8),
             "models": {},
@@ -135,4 +143,28 @@ def entries(points: pd.DataFrame, scores: pd.DataFrame, tables: pd.DataFrame | N
             out.append(entry)
     if not out:
         raise InputError("the score files hold no scored test rows; run the notebooks first (make reproduce).")
+    return out
+
+
+def user_entries(values: pd.DataFrame, scores: pd.Series, threshold: float, *, model: str, rule: str,
+                 source: str) -> list[dict]:
+    """Entries for a user's own series (``detect --explorer``): one per value column, every row with a score,
+    the detector's threshold and the score to move it along; no labels, so the page shows what is flagged (no
+    precision or recall, no curves)."""
+    kept = scores.notna().to_numpy()
+    if not kept.any():
+        raise InputError("no row has a score; the explorer page needs at least one.")
+    index = values.index[kept]
+    x = (pd.DatetimeIndex(index).tz_localize(None) if getattr(index, "tz", None) is not None else index)
+    x = pd.DatetimeIndex(x).to_numpy("datetime64[ms]").astype("int64").astype(float)
+    score = scores.to_numpy(np.float64)[kept]
+    out = []
+    for column in values.columns:
+        out.append({
+            "key": f"user/{column}", "title": f"{source} · {column}", "group": USER_GROUP, "has_labels": False,
+            "kind": "series", "labels": np.zeros(int(kept.sum()), np.int8), "summary_title": "",
+            "value": values[column].to_numpy(np.float32)[kept], "x": x, "x_is_time": True,
+            "models": {model: {"score": score, "threshold": float(threshold), "rule": rule, "kind": "yours",
+                               "seed": None, "summary": [], "roc": ([], []), "pr": ([], [])}},
+        })  # fmt: skip
     return out

@@ -61,6 +61,9 @@ function showDataset() {
   models.options = names.map((n) => [n, escapeHtml(n)]); // the multi-choice list renders its labels as HTML
   models.value = (ours.length ? ours : names).slice(0, 3);
   const isSeries = E.entry.kind === "series";
+  const labelled = E.entry.has_labels !== false; // a user's own series (detect --explorer) has no labels
+  roc_fig.visible = labelled;
+  pr_fig.visible = labelled;
   series_fig.visible = isSeries;
   score_fig.visible = isSeries;
   hist_fig.visible = !isSeries;
@@ -84,8 +87,11 @@ function showDataset() {
     }
     label_src.data = q;
   }
-  info.text = `<b>${escapeHtml(E.entry.title)}</b>: ${E.entry.labels.length.toLocaleString("en")} test rows, ` +
-    `${E.entry.labels.reduce((a, b) => a + b, 0)} labelled anomalous. ${escapeHtml(E.data.notes[E.entry.key.split("/")[0]] || "")}`;
+  const note = escapeHtml(E.data.notes[E.entry.key.split("/")[0]] || "");
+  info.text = labelled
+    ? `<b>${escapeHtml(E.entry.title)}</b>: ${E.entry.labels.length.toLocaleString("en")} test rows, ` +
+      `${E.entry.labels.reduce((a, b) => a + b, 0)} labelled anomalous. ${note}`
+    : `<b>${escapeHtml(E.entry.title)}</b>: ${E.entry.labels.length.toLocaleString("en")} rows with a score. ${note}`;
 }
 
 function showModels() {
@@ -102,7 +108,7 @@ function showModels() {
   }
   roc_src.data = roc;
   pr_src.data = pr;
-  summary.text = rows
+  summary.text = E.entry.has_labels === false ? "" : rows
     ? `<b>Summary rows</b> (${escapeHtml(E.entry.summary_title)}):<table class="sum"><tr><th>model</th><th>threshold rule</th><th>kind</th><th>headline (mean ± 95 % CI)</th><th>runs</th></tr>${rows}</table>`
     : "<i>no summary rows for these models</i>";
 }
@@ -149,6 +155,16 @@ function showThreshold() {
     flag_src.data = {x: fx, y: fy};
   }
   const seed = m.seed === null ? "deterministic" : `seed ${m.seed}`;
+  if (E.entry.has_labels === false) {
+    const flagged = c.tp + c.fp, rows = flagged + c.fn + c.tn;
+    metrics.text =
+      `<div class="met" data-threshold="${thr}"><b>${escapeHtml(focus.value)}</b> (its own threshold ` +
+      `${fmt(m.threshold, 6)}: ${escapeHtml(m.rule)})<br>at threshold <span id="thr">${fmt(thr, 6)}</span>: ` +
+      `<span id="flagged">${flagged}</span> of <span id="rows">${rows}</span> rows flagged ` +
+      `(${fmt(rows ? (100 * flagged) / rows : 0, 2)} %). <small>No labels: what is flagged, not how right it is.` +
+      `</small></div>`;
+    return;
+  }
   metrics.text =
     `<div class="met" data-threshold="${thr}"><b>${escapeHtml(focus.value)}</b> (${seed}; its own threshold ` +
     `${fmt(m.threshold, 6)} from rule <code>${escapeHtml(m.rule)}</code>, kind <b>${escapeHtml(m.kind)}</b>)<br>` +

@@ -7,6 +7,7 @@ HTML file with its library inline (``resources=INLINE``): no server, no network,
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from bokeh.document import Document
@@ -25,7 +26,7 @@ from bokeh.models import (
     Slider,
     Span,
 )
-from bokeh.palettes import Category10_10
+from bokeh.palettes import Category10_10, Category20_20
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
@@ -39,14 +40,26 @@ STYLE = """<style>
 </style>"""
 
 
-def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomalylab results explorer") -> str:
-    """The page's HTML for ``entries`` (:func:`anomalylab.explorer.data.entries`)."""
+INTRO = ("Pick a dataset and models; move the threshold of one model and watch what it flags. Precision, recall, F1, "
+         "F2 and the confusion matrix are computed in this page from the stored test scores. Each summary row says "
+         "its <b>kind</b>: <b>ours</b> (threshold chosen without test labels), <b>protocol</b> (a rule that reads "
+         "the test split) or <b>published</b>; ★ marks the best <b>ours</b> row of the summary.")
+SERIES_TITLE = "series (test rows): labelled anomalies and flags"
+
+
+def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomalylab results explorer",
+               intro: str = INTRO, series_title: str = SERIES_TITLE) -> str:
+    """The page's HTML for ``entries`` (:func:`anomalylab.explorer.data.entries`); ``intro`` (HTML) and
+    ``series_title`` say what the page shows."""
     if not entries:
         raise InputError("no entries to show; the score files hold nothing.")
     payload = {"entries": entries, "notes": notes}  # numpy arrays reach BokehJS as binary typed arrays
     first = entries[0]
-    dataset = Select(title="dataset", value=first["key"], options=[(e["key"], e["title"]) for e in entries],
-                     name="dataset", width=420)  # fmt: skip
+    groups: dict[str, list] = {}
+    for e in entries:  # the list grouped by benchmark, in the entries' order
+        groups.setdefault(e.get("group", "results"), []).append((e["key"], e["title"]))
+    dataset = Select(title="dataset", value=first["key"], options=groups, name="dataset", width=420)
+    many = max(len(e["models"]) for e in entries) > 10  # more than ten models: twenty colours
     models = MultiChoice(title="models (curves and summary rows)", value=[], options=[], name="models", width=520)
     focus = Select(title="model whose threshold moves", value="", options=[], name="focus", width=300)
     slider = Slider(title="threshold", start=0, end=1, step=1, value=0, show_value=False, name="threshold",
@@ -55,7 +68,7 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
 
     series_src, flag_src, score_src = (ColumnDataSource({"x": [], "y": []}) for _ in range(3))
     label_src = ColumnDataSource({"left": [], "right": [], "bottom": [], "top": []})
-    series_fig = figure(height=260, width=900, title="series (test rows): labelled anomalies and flags",
+    series_fig = figure(height=260, width=900, title=series_title,
                         tools="xpan,xwheel_zoom,box_zoom,reset", name="series_fig")  # fmt: skip
     series_fig.quad(left="left", right="right", bottom="bottom", top="top", source=label_src, color="#d62728",
                     alpha=0.25, line_width=0, legend_label="labelled anomaly (runs shaded)")  # fmt: skip
@@ -78,18 +91,22 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
                   line_color="colour", fill_alpha=0.35, legend_field="cls")  # fmt: skip
     hist_span = Span(location=0, dimension="height", line_color="#ff7f0e", line_dash="dashed", line_width=2)
     hist_fig.add_layout(hist_span)
-    hist_fig.legend.location = "top_right"
+    hist_fig.add_layout(hist_fig.legend[0], "right")  # beside the plot, never over a bar
 
     roc_src, pr_src = (ColumnDataSource({"xs": [], "ys": [], "model": [], "colour": []}) for _ in range(2))
-    roc_fig = figure(height=330, width=445, title="ROC (test rows)", x_range=(0, 1), y_range=(0, 1.02),
+    roc_fig = figure(height=330, width=370, title="ROC (test rows; colours as in the legend at right)",
+                     x_range=(0, 1), y_range=(0, 1.02),
                      x_axis_label="false positive rate", y_axis_label="true positive rate", name="roc_fig")
-    roc_fig.multi_line("xs", "ys", source=roc_src, color="colour", line_width=2, legend_field="model")
-    pr_fig = figure(height=330, width=445, title="precision-recall (test rows)", x_range=(0, 1), y_range=(0, 1.02),
+    roc_fig.multi_line("xs", "ys", source=roc_src, color="colour", line_width=2)
+    pr_fig = figure(height=400, width=610, title="precision-recall (test rows)", x_range=(0, 1), y_range=(0, 1.02),
                     x_axis_label="recall", y_axis_label="precision", name="pr_fig")
     pr_fig.multi_line("xs", "ys", source=pr_src, color="colour", line_width=2, legend_field="model")
-    for fig in (roc_fig, pr_fig):
-        fig.legend.location = "bottom_right" if fig is roc_fig else "bottom_left"  # where curves rarely go
-        fig.legend.label_text_font_size = "9px"
+    legend = pr_fig.legend[0]  # one legend for both curves, right of the PR plot: never over a curve
+    legend.label_text_font_size = "9px"
+    legend.glyph_height = legend.label_height = 14
+    legend.spacing = 0
+    pr_fig.add_layout(legend, "right")
+    roc_fig.height = pr_fig.height
 
     args = dict(
         payload=payload, dataset=dataset, models=models, focus=focus, slider=slider, info=info, metrics=metrics,
@@ -98,7 +115,7 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
         pr_src=pr_src, threshold_span=threshold_span, hist_span=hist_span, series_axis=series_fig.xaxis[0],
         score_axis=score_fig.xaxis[0], score_range=score_fig.y_range, time_format=DatetimeTickFormatter(),
         number_format=NumeralTickFormatter(),
-        palette=list(Category10_10),
+        palette=list(Category20_20 if many else Category10_10), roc_fig=roc_fig, pr_fig=pr_fig,
     )
 
     main = CustomJS(args=args, code=JS)  # the data travel once, with this one model
@@ -111,11 +128,7 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
     focus.js_on_change("value", callback("focus"))
     slider.js_on_change("value", callback("threshold"))
 
-    header = Div(text=f"<h2>{title}</h2><p>Pick a dataset and models; move the threshold of one model and watch "
-                      "what it flags. Precision, recall, F1, F2 and the confusion matrix are computed in this page "
-                      "from the stored test scores. Each summary row says its <b>kind</b>: <b>ours</b> (threshold "
-                      "chosen without test labels), <b>protocol</b> (a rule that reads the test split) or "
-                      f"<b>published</b>.</p>{STYLE}", width=900)  # fmt: skip
+    header = Div(text=f"<h2>{html.escape(title)}</h2><p>{intro}</p>{STYLE}", width=900)
     layout = column(header, row(dataset, focus), models, info, slider, metrics, series_fig, score_fig, hist_fig,
                     row(roc_fig, pr_fig), summary)
     doc = Document()
