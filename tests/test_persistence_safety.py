@@ -306,7 +306,7 @@ def test_command_line_save_into_a_users_folder_is_refused_before_fitting(tmp_pat
     pd.DataFrame({"t": pd.date_range("2024", periods=200, freq="h"), "v": np.sin(np.arange(200.0))}).to_csv(data,
                                                                                                           index=False)
     before = _tree(proj)
-    monkeypatch.setattr(cli, "_fit", lambda *a: pytest.fail("fitted before checking --save"))
+    monkeypatch.setattr(cli.command, "_fit", lambda *a: pytest.fail("fitted before checking --save"))
     assert cli.main(["detect", str(data), "--out", str(tmp_path / "o.csv"), "--save", str(proj), "--quiet"]) == 2
     assert _tree(proj) == before and not (tmp_path / "o.csv").exists()
 
