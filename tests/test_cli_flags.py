@@ -178,3 +178,23 @@ def test_the_plot_shows_the_parts_and_the_score(tmp_path):
 
     image = matplotlib.image.imread(tmp_path / "p.png")
     assert image.shape[0] > 500 and image.shape[1] > 1200  # two panels (series, score) under the legend
+
+
+def test_a_forecaster_attributes_each_flag_to_the_column_that_caused_it(tmp_path, capsys):
+    """DeepAnT on two columns: a spike in one column is flagged and attributed to that column (top_column in the
+    intervals, score_<column> in the output, whose mean is the score)."""
+    n = 400
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"time": pd.date_range("2025-01-01", periods=n, freq="h"),
+                          "a": 10 + 3 * np.sin(2 * np.pi * np.arange(n) / 24) + rng.normal(0, 0.2, n),
+                          "b": 5 + 2 * np.cos(2 * np.pi * np.arange(n) / 24) + rng.normal(0, 0.2, n)})  # fmt: skip
+    frame.loc[300, "b"] += 8
+    frame.loc[350, "a"] += 8
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    assert _run(tmp_path / "two.csv", "--out", tmp_path / "o.csv", "--lookback", "24", "--epochs", "5", "--top", "2",
+                "--intervals", tmp_path / "iv.csv") == 0  # fmt: skip
+    found = pd.read_csv(tmp_path / "iv.csv", parse_dates=["peak_time"]).set_index("peak_time")["top_column"]
+    assert found.to_dict() == {frame.loc[300, "time"]: "b", frame.loc[350, "time"]: "a"}
+    out = pd.read_csv(tmp_path / "o.csv")
+    np.testing.assert_allclose(out[["score_a", "score_b"]].mean(axis=1), out["score"], rtol=1e-6)
+    assert "mostly b" in capsys.readouterr().err

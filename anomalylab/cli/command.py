@@ -264,7 +264,13 @@ def detect(args) -> pd.DataFrame:
         detector = detectors.load(args.load)
     else:
         detector, parts = _fit(args, model_values)
-    scores = detector.score_samples(model_values.iloc[:, 0] if model_values.shape[1] == 1 else model_values)
+    data = model_values.iloc[:, 0] if model_values.shape[1] == 1 else model_values
+    attribution = None  # each column's own part of the score, where the detector has one (the CNN forecasters)
+    if model_values.shape[1] > 1 and hasattr(detector, "score_with_columns"):
+        scores, attribution = detector.score_with_columns(data)
+        attribution = attribution.set_axis(model_values.index).reindex(values.index)
+    else:
+        scores = detector.score_samples(data)
     scores = pd.Series(np.asarray(scores, dtype=float), index=model_values.index).reindex(values.index)
     part = np.full(len(values), "scored", dtype=object)
     calibration = None
@@ -290,8 +296,10 @@ def detect(args) -> pd.DataFrame:
         print(f"warning: the threshold {threshold:.6g} flags {int(flags[scored].sum())} of {int(scored.sum())} "
               "scored rows (more than half); is it on the scale of this detector's scores?", file=sys.stderr)
     reference = calibration if calibration is not None else scores
-    found = flagging.intervals(scores, flags, threshold, part, reference, args.merge)
+    found = flagging.intervals(scores, flags, threshold, part, reference, args.merge, attribution)
     out = values.assign(score=scores.to_numpy(), flag=flags.to_numpy(), part=part)
+    if attribution is not None:  # score_<column>: that column's forecast error; the score is their mean
+        out = out.join(attribution.add_prefix("score_"))
     if int(filled.sum()):
         out.insert(values.shape[1], "filled", filled.to_numpy())
     out = out.reset_index()
@@ -305,7 +313,7 @@ def detect(args) -> pd.DataFrame:
         if args.plot is not None:
             from anomalylab.cli.plot import plot_detection
 
-            plot_detection(temp[args.plot], values, scores, flags, threshold, part, name, how)
+            plot_detection(temp[args.plot], values, scores, flags, threshold, part, name, how, attribution)
         if args.explorer is not None:
             from anomalylab.explorer import build_user_page
 
@@ -328,8 +336,9 @@ def _report(args, values, flags, threshold, how, found: pd.DataFrame) -> None:
           + (f", explorer page {args.explorer}" if args.explorer else ""), file=sys.stderr)  # fmt: skip
     for row in found.head(5).itertuples():
         span = f"{row.start}" if row.rows == 1 else f"{row.start} to {row.end} ({row.rows:,} rows)"
-        print(f"  {span}: peak {row.peak_score:.4g} at {row.peak_time}, severity {row.severity:.2f} ({row.part})",
-              file=sys.stderr)
+        column = f", mostly {row.top_column}" if "top_column" in found else ""
+        print(f"  {span}: peak {row.peak_score:.4g} at {row.peak_time}, severity {row.severity:.2f} ({row.part}"
+              f"{column})", file=sys.stderr)  # fmt: skip
     if len(found) > 5:
         print(f"  ... {len(found) - 5:,} more" + ("" if args.intervals else " (all of them with --intervals FILE)"),
               file=sys.stderr)

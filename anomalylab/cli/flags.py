@@ -54,12 +54,13 @@ def top_threshold(scores: pd.Series, n: int) -> float:
 
 
 def intervals(scores: pd.Series, flags: pd.Series, threshold: float, part: np.ndarray, reference: pd.Series,
-              merge: int = 0) -> pd.DataFrame:
+              merge: int = 0, attribution: pd.DataFrame | None = None) -> pd.DataFrame:
     """Flagged rows as intervals, like Orion's ``detect``: consecutive flagged rows (and runs at most ``merge``
     unflagged rows apart) form one interval with its first and last time, its number of rows, the time and score of
     its peak, the part of the file the peak lies in, and a severity: how far the peak rises above the threshold in
     units of the gap between the typical (median) reference score and the threshold (0 at the threshold, 1 when
-    the peak is twice as far from the typical score as the threshold). Most severe first."""
+    the peak is twice as far from the typical score as the threshold). With ``attribution`` (each column's own part
+    of the score) also ``top_column``: the column that contributes most at the peak. Most severe first."""
     if merge < 0:
         raise InputError(f"--merge must be a number of rows, 0 or more; got {merge}.")
     spans = runs(flags.to_numpy())
@@ -80,7 +81,9 @@ def intervals(scores: pd.Series, flags: pd.Series, threshold: float, part: np.nd
             "peak_time": scores.index[peak], "peak_score": values[peak],
             "severity": (values[peak] - threshold) / gap if gap > 0 else np.nan, "part": part[peak],
         })  # fmt: skip
-    table = pd.DataFrame(rows, columns=INTERVAL_COLUMNS)
+        if attribution is not None:
+            rows[-1]["top_column"] = str(attribution.iloc[peak].idxmax())
+    table = pd.DataFrame(rows, columns=INTERVAL_COLUMNS + (["top_column"] if attribution is not None else []))
     return table.sort_values(["severity", "peak_score"], ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -32,8 +32,10 @@ def _line(index: pd.Index, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_detection(path: Path, values: pd.DataFrame, scores: pd.Series, flags: pd.Series, threshold: float,
-                   part: np.ndarray, model: str, rule: str) -> None:
-    """Write the PNG: one panel per value column, then the score panel; legend above the panels."""
+                   part: np.ndarray, model: str, rule: str, attribution: pd.DataFrame | None = None) -> None:
+    """Write the PNG: one panel per value column, then the score panel; legend above the panels. With
+    ``attribution`` (each column's own part of the score) a flagged row is marked on the panel of the column that
+    contributes most to it; without, on every panel (the detector scores the rows, not the columns)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,8 +49,7 @@ def plot_detection(path: Path, values: pd.DataFrame, scores: pd.Series, flags: p
                              gridspec_kw={"height_ratios": [1.2] * n + [1]})  # fmt: skip
     axes = axes[:, 0]
     flagged = flags.to_numpy().astype(bool)
-    in_sample = flagged & (part == "fit")
-    out_of_sample = flagged & ~in_sample
+    in_sample_any = flagged & (part == "fit")
     for ax in axes:
         for name, (color, label) in PART_STYLE.items():
             rows = np.flatnonzero(part == name)
@@ -56,22 +57,26 @@ def plot_detection(path: Path, values: pd.DataFrame, scores: pd.Series, flags: p
                 end = values.index[min(rows[-1] + 1, len(values) - 1)]  # up to where the next part starts
                 ax.axvspan(values.index[rows[0]], end, color=color, alpha=0.12, lw=0,
                            label=label if ax is axes[0] else None)  # fmt: skip
+    owner = None if attribution is None else attribution.fillna(-np.inf).idxmax(axis=1).to_numpy()
     for ax, column in zip(axes[:-1], values.columns):
+        mine = np.ones(len(values), bool) if owner is None else owner == column
+        out_of_sample, in_sample = flagged & mine & (part != "fit"), flagged & mine & (part == "fit")
         ax.plot(*_line(values.index, values[column].to_numpy(float)), lw=0.7, color=plotting.COLORS["series"],
                 label="value" if ax is axes[0] else None)  # fmt: skip
         ax.scatter(values.index[out_of_sample], values[column].to_numpy()[out_of_sample], s=36, marker="x",
                    color=plotting.COLORS["flag"], linewidths=1.2, zorder=4,
-                   label=f"flagged ({out_of_sample.sum():,})" if ax is axes[0] else None)  # fmt: skip
-        if in_sample.any():
+                   label=("flagged" if owner is None else "flagged, mostly this column") if ax is axes[0]
+                   else None)  # fmt: skip
+        if in_sample_any.any():
             ax.scatter(values.index[in_sample], values[column].to_numpy()[in_sample], s=36, facecolors="none",
                        edgecolors=plotting.COLORS["flag"], zorder=4,
-                       label=f"flagged in the fitting part ({in_sample.sum():,}, in-sample)" if ax is axes[0]
-                       else None)  # fmt: skip
+                       label="flagged in the fitting part (in-sample)" if ax is axes[0] else None)  # fmt: skip
         ax.set_ylabel(str(column))
     score_ax = axes[-1]
     score_ax.plot(*_line(scores.index, scores.to_numpy(float)), lw=0.7, color="0.25", label="score")
     score_ax.axhline(threshold, color=plotting.COLORS["label"], ls="--", lw=1, label=f"threshold {threshold:.4g}")
-    score_ax.scatter(scores.index[flagged], scores.to_numpy()[flagged], s=16, color=plotting.COLORS["flag"], zorder=4)
+    score_ax.scatter(scores.index[flagged], scores.to_numpy()[flagged], s=16, color=plotting.COLORS["flag"], zorder=4,
+                     label=f"flagged ({flagged.sum() - in_sample_any.sum():,}; in-sample {in_sample_any.sum():,})")
     score_ax.set_ylabel("score")
     handles, labels = [], []
     for ax in axes:

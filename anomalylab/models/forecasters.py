@@ -256,17 +256,30 @@ class CNNForecaster(Persistable):
         _, scaled = self._forecast(series)
         return self._inverse(self.scaler_.inverse_transform(scaled))
 
+    def _errors(self, series) -> np.ndarray:
+        """Each column's forecast error at every point with a full history, shape (points, columns)."""
+        fw, scaled = self._forecast(series)
+        if self.error == "absolute":
+            return np.abs(fw.y - scaled)
+        actual = self._inverse(self.scaler_.inverse_transform(fw.y))
+        forecast = self._inverse(self.scaler_.inverse_transform(scaled))
+        return np.abs(actual - forecast) / np.maximum(np.abs(actual), 1e-12)
+
     def score_samples(self, series) -> pd.Series:
         """Forecast error of every point (higher = more anomalous), on ``series``' index; NaN on the first
         ``lookback + horizon - 1`` points, which have no full history (:meth:`forecast_index` are the others)."""
-        fw, scaled = self._forecast(series)
-        if self.error == "absolute":
-            error = np.abs(fw.y - scaled).mean(axis=1)
-        else:
-            actual = self._inverse(self.scaler_.inverse_transform(fw.y))
-            forecast = self._inverse(self.scaler_.inverse_transform(scaled))
-            error = (np.abs(actual - forecast) / np.maximum(np.abs(actual), 1e-12)).mean(axis=1)
-        return scores_on_index(series, checked_scores(error, self.name), self.name)
+        return self.score_with_columns(series)[0]
+
+    def score_with_columns(self, series) -> tuple[pd.Series, pd.DataFrame]:
+        """:meth:`score_samples` and, from the same forecasts, each column's own error (the score is their mean):
+        which column a flagged point owes its score to. The columns frame is on ``series``' index, NaN where the
+        score is."""
+        errors = self._errors(series)
+        scores = scores_on_index(series, checked_scores(errors.mean(axis=1), self.name), self.name)
+        names = list(series.columns) if isinstance(series, pd.DataFrame) else [series.name or "value"]
+        columns = pd.DataFrame(np.nan, index=scores.index, columns=names)
+        columns.iloc[len(columns) - len(errors) :] = errors
+        return scores, columns
 
     def flag_band(self, series, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) in original units: a point outside the band scores at or above ``threshold``.
