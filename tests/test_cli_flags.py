@@ -198,3 +198,16 @@ def test_a_forecaster_attributes_each_flag_to_the_column_that_caused_it(tmp_path
     out = pd.read_csv(tmp_path / "o.csv")
     np.testing.assert_allclose(out[["score_a", "score_b"]].mean(axis=1), out["score"], rtol=1e-6)
     assert "mostly b" in capsys.readouterr().err
+
+
+def test_top_never_flags_more_rows_than_asked_when_scores_tie(tmp_path, capsys):
+    values = np.full(300, 5.0)
+    values[280] = 9.0
+    pd.DataFrame({"t": pd.date_range("2025", periods=300, freq="h"), "v": values}).to_csv(tmp_path / "f.csv",
+                                                                                          index=False)  # fmt: skip
+    assert _run(tmp_path / "f.csv", "--out", tmp_path / "o.csv", "--model", "rolling_zscore", "--top", "5") == 0
+    err = capsys.readouterr().err
+    assert "the 5th highest score (ties); only the rows above it are flagged (1 row)" in err
+    out = pd.read_csv(tmp_path / "o.csv")
+    assert out["flag"].sum() == 1 and out.loc[280, "flag"] == 1
+    assert "left the calibration range" not in err  # a flat calibration part is said once, as flat

@@ -18,6 +18,7 @@ from anomalylab.cli.catalogue import ONE_COLUMN, models
 from anomalylab.cli.inputs import difference, read_series_csv, separator
 from anomalylab.errors import InputError
 
+EXPLORER_ROWS = 200_000  # a page with more points than this still opens, slowly
 THRESHOLD_FILE = "threshold.json"  # written beside a saved detector by --save (with the columns it was fitted on)
 
 
@@ -280,16 +281,25 @@ def detect(args) -> pd.DataFrame:
         part[:n_fit], part[n_fit:n_first] = "fit", "calibration"
         calibration = scores.iloc[n_fit:n_first]
     threshold, strict, how = _choose_threshold(args, scores, calibration, settings or {})
+
+    above = scores > threshold if strict else scores >= threshold  # NaN (no history) is never flagged
+    asked = flagging.top_count(scores, args.top, args.contamination) if args.top or args.contamination else None
+    if asked is not None and int(above.sum()) > asked:  # ties at the n-th score: never flag more than asked
+        tied = int((scores == threshold).sum())
+        strict, above = True, scores > threshold
+        print(f"note: {flagging.plural(tied, 'row')} score exactly {threshold:.6g}, the {flagging.ordinal(asked)} highest score "
+              f"(ties); only the rows above it are flagged ({flagging.plural(int(above.sum()), 'row')}), never more than "
+              "asked.", file=sys.stderr)  # fmt: skip
+    flags = above.astype("int8")
     if calibration is not None and flat_scores(calibration):
         level = float(calibration.dropna().iloc[0])
         print(f"warning: {args.model} gives every calibration row the same score ({level:.6g}): the series is flat "
-              "there, so no threshold can tell normal rows from anomalous ones; only rows scoring above "
-              f"{threshold:.6g} are flagged. Fit on a part of the series that varies (--fit-fraction) or use "
-              "another model.", file=sys.stderr)  # fmt: skip
-    above = scores > threshold if strict else scores >= threshold  # NaN (no history) is never flagged
-    flags = above.astype("int8")
+              "there, so no threshold can tell normal rows from anomalous ones; only rows scoring "
+              f"{'above' if strict else 'at or above'} {threshold:.6g} are flagged. Fit on a part of the series that "
+              "varies (--fit-fraction) or use another model.", file=sys.stderr)  # fmt: skip
     scored = part == "scored"
-    drift = flagging.drift_warning(scores, calibration, flags, scored) if calibration is not None else None
+    drift = (flagging.drift_warning(scores, calibration, flags, scored)
+             if calibration is not None and not flat_scores(calibration) else None)  # flat: said above
     if drift:
         print(drift, file=sys.stderr)
     elif scored.any() and float(flags[scored].mean()) > 0.5:
@@ -317,6 +327,9 @@ def detect(args) -> pd.DataFrame:
         if args.explorer is not None:
             from anomalylab.explorer import build_user_page
 
+            if int(scores.notna().sum()) * values.shape[1] > EXPLORER_ROWS:
+                print(f"note: the explorer page holds every scored row ({int(scores.notna().sum()):,}); browsers get "
+                      f"slow past about {EXPLORER_ROWS:,}.", file=sys.stderr)  # fmt: skip
             build_user_page(values, scores, threshold, temp[args.explorer], model=name, rule=how,
                             source=args.csv.name)  # fmt: skip
     if args.save is not None:

@@ -23,6 +23,12 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``22nd``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
 def calibration_threshold(scores: pd.Series, rule: str, q: float, k: float) -> float:
     """The label-free threshold on the calibration part's scores (``rule``: quantile or mean_k_sigma)."""
     scores = scores.dropna()

@@ -254,6 +254,7 @@ def _result_rows(path, one: pd.DataFrame, key: str, error, hint: str, raw: bool 
     return one.assign(anomaly_score=scores, **extra), int((times != one["timestamp"].to_numpy()).sum())
 
 
+MAX_RESULT_BYTES = 64 * 2**20  # NAB's largest result file holds a few MiB; anything this large is not one
 RESULTS_LAYOUT = "<detector>/<category>/<detector>_<series file name>.csv, columns timestamp, value, anomaly_score"
 
 
@@ -280,6 +281,11 @@ def read_nab_results(folder, detector: str | None = None) -> pd.DataFrame:
     expected = {key: folder / key.split("/", 1)[0] / f"{detector}_{key.split('/', 1)[1]}.csv"
                 for key in corpus["series"].unique()}  # fmt: skip
     missing = [str(p.relative_to(folder)) for p in expected.values() if not p.is_file()]
+    too_large = [str(p.relative_to(folder)) for p in expected.values()
+                 if p.is_file() and p.stat().st_size > MAX_RESULT_BYTES]  # fmt: skip
+    if too_large:
+        raise InputError(f"{too_large[0]} in {folder} is larger than {MAX_RESULT_BYTES // 2**20} MiB; NAB's largest "
+                         "series has 22,695 rows, so it is not a result file of one.")  # fmt: skip
     if missing:
         raise InputError(f"{folder} lacks {len(missing)} of the {len(expected)} result files, e.g. {missing[:3]}. "
                          + hint)  # fmt: skip
