@@ -287,9 +287,9 @@ def detect(args) -> pd.DataFrame:
     if asked is not None and int(above.sum()) > asked:  # ties at the n-th score: never flag more than asked
         tied = int((scores == threshold).sum())
         strict, above = True, scores > threshold
-        print(f"note: {flagging.plural(tied, 'row')} score exactly {threshold:.6g}, the {flagging.ordinal(asked)} highest score "
-              f"(ties); only the rows above it are flagged ({flagging.plural(int(above.sum()), 'row')}), never more than "
-              "asked.", file=sys.stderr)  # fmt: skip
+        print(f"note: {flagging.plural(tied, 'row')} score exactly {threshold:.6g}, the {flagging.ordinal(asked)} "
+              f"highest score (ties); only the rows above it are flagged ({flagging.plural(int(above.sum()), 'row')}), "
+              "never more than asked.", file=sys.stderr)  # fmt: skip
     flags = above.astype("int8")
     if calibration is not None and flat_scores(calibration):
         level = float(calibration.dropna().iloc[0])
