@@ -33,8 +33,8 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def measure(label: str, target: str, work: Path) -> dict:
-    venv = work / label.replace(" ", "_").replace("[", "").replace("]", "")
+def measure(label: str, target: str, work: Path, slug: str) -> dict:
+    venv = work / f"venv-{slug}"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     start = time.perf_counter()
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-c", str(ROOT / "requirements.lock"), target],
@@ -63,9 +63,9 @@ def main(argv=None) -> int:
         before.mkdir()
         archive = subprocess.run(["git", "archive", args.before], cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
-        rows.append(measure(f"before ({args.before}): pip install .", str(before), work))
-        rows.append(measure("core: pip install .", str(ROOT), work))
-        rows.append(measure("pip install .[deep]", f"{ROOT}[deep]", work))
+        rows.append(measure(f"before ({args.before}): pip install .", str(before), work, "before"))
+        rows.append(measure("core: pip install .", str(ROOT), work, "core"))
+        rows.append(measure("pip install .[deep]", f"{ROOT}[deep]", work, "deep"))
     base = rows[0]["bytes"]
     print("| install | installed size | share of before | pip install (s, cache warm) | fresh process: import + "
           "RollingZScore on 10,000 rows (s) |")
