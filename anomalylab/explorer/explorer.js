@@ -50,8 +50,9 @@ function counts(entry, m, thr) {
 }
 
 function colourOf(name) {
-  const i = Object.keys(E.entry.models).indexOf(name);
-  return palette[i % palette.length];
+  const names = Object.keys(E.entry.models);
+  const colours = names.length > palette.length ? palette20 : palette; // past ten models: twenty colours
+  return colours[names.indexOf(name) % colours.length];
 }
 
 function showDataset() {

@@ -59,7 +59,6 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
     for e in entries:  # the list grouped by benchmark, in the entries' order
         groups.setdefault(e.get("group", "results"), []).append((e["key"], e["title"]))
     dataset = Select(title="dataset", value=first["key"], options=groups, name="dataset", width=420)
-    many = max(len(e["models"]) for e in entries) > 10  # more than ten models: twenty colours
     models = MultiChoice(title="models (curves and summary rows)", value=[], options=[], name="models", width=520)
     focus = Select(title="model whose threshold moves", value="", options=[], name="focus", width=300)
     slider = Slider(title="threshold", start=0, end=1, step=1, value=0, show_value=False, name="threshold",
@@ -115,7 +114,7 @@ def build_page(entries: list[dict], notes: dict[str, str], title: str = "anomaly
         pr_src=pr_src, threshold_span=threshold_span, hist_span=hist_span, series_axis=series_fig.xaxis[0],
         score_axis=score_fig.xaxis[0], score_range=score_fig.y_range, time_format=DatetimeTickFormatter(),
         number_format=NumeralTickFormatter(),
-        palette=list(Category20_20 if many else Category10_10), roc_fig=roc_fig, pr_fig=pr_fig,
+        palette=list(Category10_10), palette20=list(Category20_20), roc_fig=roc_fig, pr_fig=pr_fig,
     )
 
     main = CustomJS(args=args, code=JS)  # the data travel once, with this one model
