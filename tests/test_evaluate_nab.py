@@ -90,6 +90,8 @@ def test_a_broken_results_folder_is_refused_by_name(how, message, newcomer, tmp_
     ("[1, 2]", "has no entry for 'ARTime'"),
     ('{"ARTime": {"standard": {"threshold": "0.5"}}}', "has no entry for 'ARTime' with the profiles"),
     ("not json", "is not JSON"),
+    ('{"ARTime": {"standard": {"threshold": Infinity}, "reward_low_FP_rate": {"threshold": 0.5}, '
+     '"reward_low_FN_rate": {"threshold": 0.5}}}', "must be a finite number, got inf"),
 ])  # fmt: skip
 def test_a_bad_thresholds_file_is_refused(content, message, newcomer, tmp_path, capsys):
     bad = tmp_path / "t.json"

@@ -6,6 +6,7 @@ its place in the critical-difference rankings beside ours and NAB's detectors (f
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -35,8 +36,9 @@ def read_thresholds(path: Path, detector: str) -> dict[str, float]:
     out = {}
     for profile in PROFILES:
         value = entry[profile].get("threshold")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not pd.notna(value):
-            raise InputError(f"--thresholds {path}: {detector}/{profile}/threshold must be a number, got {value!r}.")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InputError(f"--thresholds {path}: {detector}/{profile}/threshold must be a finite number, got "
+                             f"{value!r}.")  # fmt: skip
         out[profile] = float(value)
     return out
 
