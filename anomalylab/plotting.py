@@ -212,18 +212,18 @@ def t_interval_bounds(values) -> tuple[float, float]:
 
 def plot_metric_bars(ax, table: pd.DataFrame, metric: str, by: str = "model", hue: str | None = None) -> None:
     """Mean of ``metric`` per ``by`` (and ``hue``) from a tidy table, with the 95 % t-interval over seeds as error
-    bars. Without ``hue``, bars are coloured by the rows' ``kind`` (:data:`KIND_COLORS`: ours, protocol,
-    published), so that a published or protocol row never looks like one of ours."""
+    bars. Without ``hue``, bars of rows of several kinds are coloured by their ``kind`` (:data:`KIND_COLORS`: ours,
+    protocol, published), so that a published or protocol row never looks like one of ours."""
     rows = table[table["metric"] == metric]
     if rows.empty:
         raise InputError(f"the table has no rows of metric {metric!r}.")
     style = {"hue": hue}
-    if hue is None and "kind" in rows:
-        kinds = [k for k in KIND_COLORS if k in set(rows["kind"])]
+    kinds = [k for k in KIND_COLORS if "kind" in rows and k in set(rows["kind"])]
+    if hue is None and len(kinds) > 1:  # one kind only: plain bars, no legend to cover them
         style = {"hue": "kind", "hue_order": kinds, "palette": KIND_COLORS, "dodge": False}
     sns.barplot(data=rows, y=by, x="value", errorbar=t_interval_bounds, ax=ax, orient="h", capsize=0.2,
                 err_kws={"linewidth": 1}, **style)  # fmt: skip
-    if hue is None and ax.get_legend() is not None:
+    if style.get("hue") == "kind" and ax.get_legend() is not None:
         ax.get_legend().set_title("kind")
     ax.set_xlabel(f"{metric} (mean ± 95 % t-interval over seeds)")
     ax.set_ylabel("")
