@@ -196,7 +196,10 @@ def _choose_threshold(args, scores: pd.Series, calibration: pd.Series | None, se
     if args.top is not None or args.contamination is not None:
         n = flagging.top_count(scores, args.top, args.contamination)
         share = f"contamination {args.contamination:g}, " if args.contamination is not None else ""
-        return flagging.top_threshold(scores, n), False, f"{share}top {n:,} rows of the file"
+        threshold, strict, note = flagging.top_threshold(scores, n)
+        if note:
+            print(note, file=sys.stderr)
+        return threshold, strict, f"{share}top {n:,} rows of the file"
     if args.threshold is not None:
         return args.threshold, False, "threshold given"
     if calibration is None:
@@ -283,13 +286,6 @@ def detect(args) -> pd.DataFrame:
     threshold, strict, how = _choose_threshold(args, scores, calibration, settings or {})
 
     above = scores > threshold if strict else scores >= threshold  # NaN (no history) is never flagged
-    asked = flagging.top_count(scores, args.top, args.contamination) if args.top or args.contamination else None
-    if asked is not None and int(above.sum()) > asked:  # ties at the n-th score: never flag more than asked
-        tied = int((scores == threshold).sum())
-        strict, above = True, scores > threshold
-        print(f"note: {flagging.plural(tied, 'row')} score exactly {threshold:.6g}, the {flagging.ordinal(asked)} "
-              f"highest score (ties); only the rows above it are flagged ({flagging.plural(int(above.sum()), 'row')}), "
-              "never more than asked.", file=sys.stderr)  # fmt: skip
     flags = above.astype("int8")
     if calibration is not None and flat_scores(calibration):
         level = float(calibration.dropna().iloc[0])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from anomalylab.cli.flags import ordinal
 from anomalylab.errors import InputError
 
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
@@ -131,10 +132,14 @@ def _write(result: dict, out: Path) -> None:
     result["written"] = targets
 
 
+def place(ranks: pd.Series, model: str) -> str:
+    """``"3rd of 12 (average rank 4.21)"``: where ``model`` stands in ``ranks`` (1 = best)."""
+    order = list(ranks.sort_values().index)
+    return f"{ordinal(order.index(model) + 1)} of {len(order)} (average rank {ranks[model]:.2f})"
+
+
 def report(result: dict) -> str:
     """What the command prints: the headline scores, and its place in each ranking with its nearest rivals."""
-    from anomalylab.reporting import place
-
     lines = [f"{result['model']}: NAB standard score"]
     lines += [f"  {what}: {score:.2f}" for what, score in result["summary"].items()]
     if result["rows_differing"]:

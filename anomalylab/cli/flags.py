@@ -41,22 +41,25 @@ def calibration_threshold(scores: pd.Series, rule: str, q: float, k: float) -> f
 def top_count(scores: pd.Series, top: int | None = None, contamination: float | None = None) -> int:
     """How many rows ``--top`` or ``--contamination`` ask to flag, among the rows with a score."""
     scored = int(scores.notna().sum())
-    if contamination is not None:
-        if not np.isfinite(contamination) or not 0 < contamination <= 0.5:
-            raise InputError(f"--contamination is the share of rows you expect to be anomalous, in (0, 0.5]; got "
-                             f"{contamination}.")  # fmt: skip
+    if contamination is not None:  # its range is checked with the other arguments
         return max(1, math.ceil(contamination * scored))
-    if top is None or top < 1:
-        raise InputError(f"--top must be a positive number of rows, got {top}.")
     if top > scored:
         raise InputError(f"--top {top} asks for more rows than have a score ({scored:,}); choose a smaller --top.")
     return top
 
 
-def top_threshold(scores: pd.Series, n: int) -> float:
-    """The n-th highest score: flagging at or above it flags the n highest rows (more where scores tie)."""
-    values = np.sort(scores.dropna().to_numpy(float))
-    return float(values[-n])
+def top_threshold(scores: pd.Series, n: int) -> tuple[float, bool, str | None]:
+    """(threshold, strict, note): the n-th highest score, flagging at or above it. Where scores tie there, flagging
+    at it would flag more than n rows: then only the rows strictly above it are flagged (never more than asked), and
+    the note says so."""
+    values = scores.dropna().to_numpy(float)
+    threshold = float(np.sort(values)[-n])
+    if int((values >= threshold).sum()) <= n:
+        return threshold, False, None
+    note = (f"note: {plural(int((values == threshold).sum()), 'row')} score exactly {threshold:.6g}, the "
+            f"{ordinal(n)} highest score (ties); only the rows above it are flagged "
+            f"({plural(int((values > threshold).sum()), 'row')}), never more than asked.")  # fmt: skip
+    return threshold, True, note
 
 
 def intervals(scores: pd.Series, flags: pd.Series, threshold: float, part: np.ndarray, reference: pd.Series,

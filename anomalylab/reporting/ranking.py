@@ -30,12 +30,4 @@ def nab_series_matrices(tables: pd.DataFrame, split: pd.Series, min_runs: int) -
     return matrices
 
 
-def place(ranks: pd.Series, model: str) -> str:
-    """``"3rd of 12 (average rank 4.21)"``: where ``model`` stands in ``ranks`` (1 = best)."""
-    order = list(ranks.sort_values().index)
-    n = order.index(model) + 1
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix} of {len(order)} (average rank {ranks[model]:.2f})"
-
-
-__all__ = ["NAB_RANKINGS", "nab_series_matrices", "place"]
+__all__ = ["NAB_RANKINGS", "nab_series_matrices"]
