@@ -66,6 +66,21 @@ def as_samples(X, ndim: int | None = None, name: str = "X", flatten: bool = Fals
     return arr
 
 
+def check_row_cap(limit, name: str = "max_train_rows") -> None:
+    """``limit`` must be ``None`` (every row) or a positive whole number of rows."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1):
+        raise InputError(f"{name} must be None (fit on every row) or a positive whole number of rows, got {limit!r}.")
+
+
+def cap_rows(X: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
+    """``X``, or a seeded sample of ``limit`` of its rows in their original order (a fit on at most ``limit``
+    rows: the same rows for the same seed, whichever detector draws them)."""
+    if limit is None or len(X) <= limit:
+        return X
+    rows = np.random.default_rng(seed).choice(len(X), size=int(limit), replace=False)
+    return X[np.sort(rows)]
+
+
 def index_of(obj) -> pd.Index:
     """The index of a Series or DataFrame; a RangeIndex for an array."""
     return obj.index if isinstance(obj, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(obj))

@@ -9,7 +9,7 @@ import numpy as np
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
 from anomalylab.models.persistence import Persistable
-from anomalylab.preprocessing import as_samples
+from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap
 
 _EXTRA_CALLBACKS: list = []
 
@@ -123,12 +123,14 @@ class KerasDetector(Persistable):
     name = "autoencoder"
     _self_supervised = False  # True: the model's own train_step reads X alone (no target)
 
-    def _init_training(self, epochs, batch_size, learning_rate, patience, seed):
+    def _init_training(self, epochs, batch_size, learning_rate, patience, seed, max_train_rows=None):
         check_training(epochs, batch_size)
+        check_row_cap(max_train_rows)
         if not learning_rate > 0:
             raise InputError(f"learning_rate must be positive, got {learning_rate}.")
         self.epochs, self.batch_size = epochs, batch_size
         self.learning_rate, self.patience, self.seed = learning_rate, patience, seed
+        self.max_train_rows = max_train_rows
 
     def _build(self, shape: tuple[int, ...]):
         raise NotImplementedError
@@ -137,9 +139,14 @@ class KerasDetector(Persistable):
         """What the network learns to output for ``X`` (called after ``_build``)."""
         return None if self._self_supervised else X
 
+    def _training_rows(self, X_train) -> np.ndarray:
+        """The samples of ``X_train`` a fit learns from: all, or a seeded ``max_train_rows`` of them."""
+        return cap_rows(as_samples(X_train, self.ndim, "X_train"), getattr(self, "max_train_rows", None), self.seed)
+
     def fit(self, X_train, X_val=None):
-        """Learn from ``X_train`` (normal samples); ``X_val`` (normal samples) drives early stopping."""
-        X = as_samples(X_train, self.ndim, "X_train")
+        """Learn from ``X_train`` (normal samples; a seeded ``max_train_rows`` of them where that is set);
+        ``X_val`` (normal samples) drives early stopping."""
+        X = self._training_rows(X_train)
         val = None if X_val is None else as_samples(X_val, self.ndim, "X_val")
         if val is not None and val.shape[1:] != X.shape[1:]:
             raise InputError(f"X_val has sample shape {val.shape[1:]}, X_train {X.shape[1:]}.")
@@ -147,6 +154,7 @@ class KerasDetector(Persistable):
         set_seed(self.seed)
         self.model_ = self._build(X.shape[1:])
         self.input_shape_ = X.shape[1:]
+        self.n_train_rows_ = len(X)
         y = self._targets(X)
         validation = None
         if val is not None:

@@ -43,10 +43,11 @@ class DenseAutoencoder(KerasDetector):
         learning_rate: float = 1e-3,
         patience: int | None = 3,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str = "autoencoder",
     ):
         self.hidden, self.latent_dim, self.dropout, self.name = tuple(hidden), latent_dim, dropout, name
-        self._init_training(epochs, batch_size, learning_rate, patience, seed)
+        self._init_training(epochs, batch_size, learning_rate, patience, seed, max_train_rows)
 
     def _build(self, shape):
         import keras
@@ -137,10 +138,11 @@ class VariationalAutoencoder(KerasDetector):
         learning_rate: float = 1e-3,
         patience: int | None = 3,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str = "vae",
     ):
         self.hidden, self.latent_dim, self.name = tuple(hidden), latent_dim, name
-        self._init_training(epochs, batch_size, learning_rate, patience, seed)
+        self._init_training(epochs, batch_size, learning_rate, patience, seed, max_train_rows)
 
     def _build(self, shape):
         import keras
@@ -201,13 +203,14 @@ class SequenceAutoencoder(KerasDetector):
         learning_rate: float = 1e-3,
         patience: int | None = 3,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str | None = None,
     ):
         if kind not in SEQUENCE_KINDS:
             raise InputError(f"kind must be one of {SEQUENCE_KINDS}, got {kind!r}.")
         self.kind, self.units, self.conv_filters, self.kernel_size = kind, units, tuple(conv_filters), kernel_size
         self.name = name or f"{kind}_autoencoder"
-        self._init_training(epochs, batch_size, learning_rate, patience, seed)
+        self._init_training(epochs, batch_size, learning_rate, patience, seed, max_train_rows)
 
     def _build(self, shape):
         import keras

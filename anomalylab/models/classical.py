@@ -25,7 +25,7 @@ from scipy.special import erf
 
 from anomalylab.errors import InputError
 from anomalylab.models.persistence import Persistable
-from anomalylab.preprocessing import as_samples, index_of, scores_on_index, values_2d
+from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap, index_of, scores_on_index, values_2d
 
 
 def _values(series) -> np.ndarray:
@@ -166,11 +166,7 @@ class _SklearnDetector(Persistable):
     name = "sklearn"
 
     def _subsample(self, X: np.ndarray) -> np.ndarray:
-        limit = getattr(self, "max_train_rows", None)
-        if limit is None or len(X) <= limit:
-            return X
-        rows = np.random.default_rng(self.seed).choice(len(X), size=limit, replace=False)
-        return X[np.sort(rows)]
+        return cap_rows(X, getattr(self, "max_train_rows", None), self.seed)
 
     def fit(self, X_train, X_val=None):  # noqa: ARG002 (same face as the deep detectors)
         X = self._subsample(as_samples(X_train, name="X_train", flatten=True))
@@ -229,6 +225,7 @@ class OneClassSVMDetector(_SklearnDetector):
                  name: str = "ocsvm"):  # fmt: skip
         if not 0 < nu <= 1:
             raise InputError(f"nu must lie in (0, 1], got {nu}.")
+        check_row_cap(max_train_rows)
         self.nu, self.gamma, self.max_train_rows, self.seed, self.name = nu, gamma, max_train_rows, seed, name
 
     def _make(self):
@@ -299,6 +296,7 @@ class PyODDetector(_SklearnDetector):
             raise InputError(f"algorithm must be one of {self.ALGORITHMS}, got {algorithm!r}.")
         if n_neighbors < 1:
             raise InputError(f"n_neighbors must be at least 1, got {n_neighbors}.")
+        check_row_cap(max_train_rows)
         self.algorithm, self.n_neighbors, self.max_train_rows = algorithm, int(n_neighbors), max_train_rows
         self.seed = seed
         self.name = name or algorithm

@@ -26,7 +26,7 @@ from anomalylab.config import set_seed
 from anomalylab.errors import InputError
 from anomalylab.models._keras import check_training, checked_scores, fit_keras
 from anomalylab.models.persistence import Persistable
-from anomalylab.preprocessing import as_samples
+from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap
 
 
 def _bigan_model_class():
@@ -105,15 +105,18 @@ class BiGAN(Persistable):
         learning_rate: float = 1e-4,
         patience: int | None = None,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str = "bigan",
     ):
         if not 0 <= alpha <= 1:
             raise InputError(f"alpha weighs reconstruction against feature error; it must lie in [0, 1], got {alpha}.")
         check_training(epochs, batch_size)
+        check_row_cap(max_train_rows)
         self.hidden, self.latent_dim, self.alpha = tuple(hidden), latent_dim, alpha
         self.epochs, self.batch_size, self.learning_rate, self.patience, self.seed, self.name = (
             epochs, batch_size, learning_rate, patience, seed, name,
         )  # fmt: skip
+        self.max_train_rows = max_train_rows
 
     def _build(self, n_features: int):
         import keras
@@ -149,8 +152,9 @@ class BiGAN(Persistable):
 
     def fit(self, X_train, X_val=None):
         """Train encoder, generator and discriminator together on ``X_train`` (normal rows); with ``patience``,
-        ``X_val`` (normal rows) stops the training when its reconstruction error stops improving."""
-        X = as_samples(X_train, 2, "X_train")
+        ``X_val`` (normal rows) stops the training when its reconstruction error stops improving. With
+        ``max_train_rows``, it trains on a seeded sample of that many rows of ``X_train``."""
+        X = cap_rows(as_samples(X_train, 2, "X_train"), getattr(self, "max_train_rows", None), self.seed)
         val = None
         if X_val is not None and self.patience:
             val = (as_samples(X_val, 2, "X_val"),)
@@ -159,7 +163,7 @@ class BiGAN(Persistable):
         self.__dict__.pop("model_", None)
         set_seed(self.seed)
         self.model_ = self._build(X.shape[1])
-        self.n_features_ = X.shape[1]
+        self.n_features_, self.n_train_rows_ = X.shape[1], len(X)
         self.history_ = fit_keras(
             self.model_, X, None, val=val, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
             patience=self.patience, monitor="val_rec",

@@ -52,6 +52,7 @@ class NeuTraLAD(KerasDetector):
         learning_rate: float = 1e-3,
         patience: int | None = 3,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str = "neutral_ad",
     ):
         if transform_kind not in TRANSFORM_KINDS:
@@ -64,7 +65,7 @@ class NeuTraLAD(KerasDetector):
         self.n_transforms, self.transform_kind = n_transforms, transform_kind
         self.transform_hidden, self.transform_layers = transform_hidden, transform_layers
         self.hidden, self.embedding_dim, self.temperature, self.name = tuple(hidden), embedding_dim, temperature, name
-        self._init_training(epochs, batch_size, learning_rate, patience, seed)
+        self._init_training(epochs, batch_size, learning_rate, patience, seed, max_train_rows)
 
     def _build(self, shape):
         import keras
@@ -120,6 +121,7 @@ class GOAD(KerasDetector):
         learning_rate: float = 1e-3,
         patience: int | None = 3,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str = "goad",
     ):
         if not (isinstance(n_transforms, int) and n_transforms >= 2):
@@ -130,7 +132,7 @@ class GOAD(KerasDetector):
             raise InputError(f"alpha (the triplet-center weight) must be at least 0, got {alpha}.")
         self.n_transforms, self.transform_dim, self.hidden = n_transforms, transform_dim, tuple(hidden)
         self.feature_dim, self.alpha, self.margin, self.name = feature_dim, alpha, margin, name
-        self._init_training(epochs, batch_size, learning_rate, patience, seed)
+        self._init_training(epochs, batch_size, learning_rate, patience, seed, max_train_rows)
 
     def _build(self, shape):
         import keras
@@ -155,9 +157,10 @@ class GOAD(KerasDetector):
         return np.zeros((len(X), 1), dtype="float32")  # the loss reads no target
 
     def fit(self, X_train, X_val=None):
-        """Train the feature network on ``X_train``, then keep each transformation's center on it."""
+        """Train the feature network on ``X_train``, then keep each transformation's center on the rows it
+        trained on."""
         super().fit(X_train, X_val)
-        features = predict_batches(self.model_, self._check(X_train))
+        features = predict_batches(self.model_, self._training_rows(X_train))
         self.centers_ = features.astype("float64").mean(axis=0)  # (M, feature_dim)
         return self
 
@@ -195,6 +198,7 @@ class DeepSVDD(KerasDetector):
         learning_rate: float = 1e-3,
         patience: int | None = 3,
         seed: int = 0,
+        max_train_rows: int | None = None,
         name: str = "deep_svdd",
     ):
         _positive(embedding_dim=embedding_dim, center_eps=center_eps)
@@ -202,7 +206,7 @@ class DeepSVDD(KerasDetector):
             raise InputError(f"weight_decay must be at least 0, got {weight_decay}.")
         self.hidden, self.embedding_dim, self.center_eps = tuple(hidden), embedding_dim, center_eps
         self.weight_decay, self.name = weight_decay, name
-        self._init_training(epochs, batch_size, learning_rate, patience, seed)
+        self._init_training(epochs, batch_size, learning_rate, patience, seed, max_train_rows)
 
     def _build(self, shape):
         import keras
