@@ -11,6 +11,8 @@ DATA_STAMP := data/raw/.verified
 NOTEBOOKS  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES      := $(notdir $(basename $(NOTEBOOKS)))
 PACKAGE    := $(shell find anomalylab -name '*.py' -o -name 'registry.txt' -o -name 'nab_split.csv')
+# the package files each notebook really uses (its imports, followed through the package): see tools/notebook_deps.py
+DEPS_MK    := build/notebook-deps.mk
 FULL_STAMPS  := $(NAMES:%=build/stamps/%.full)
 QUICK_STAMPS := $(NAMES:%=build/stamps/%.quick)
 # MPLBACKEND unset: a non-interactive backend (Agg, as CI sets) would leave the notebooks without their figures
@@ -82,7 +84,7 @@ readme: | $(ENV_STAMP) ## regenerate the README's short table and RESULTS.md fro
 
 # Each notebook runs into build/papermill and replaces the committed one only when it finished.
 # Stamps chain the notebooks in order: a later notebook reads what an earlier one wrote.
-build/stamps/%.full: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) $(SEEDS_STAMP) | $(ENV_STAMP)
+build/stamps/%.full: notebooks/%.ipynb $(DATA_STAMP) $(SEEDS_STAMP) | $(ENV_STAMP)
 	@mkdir -p build/papermill build/stamps
 	@echo "== $* (full) =="
 	ANOMALYLAB_QUICK=0 $(PAPERMILL) --cwd notebooks $< build/papermill/$*.ipynb
@@ -100,9 +102,20 @@ NEEDS_06_final_comparison     := 02_cnn_forecaster 03_attention_variants 04_reco
 $(foreach n,$(NAMES),$(eval build/stamps/$(n).full: $(NEEDS_$(n):%=build/stamps/%.full))$(eval \
   build/stamps/$(n).quick: $(NEEDS_$(n):%=build/stamps/%.quick)))
 
+# A stamp depends on the package files its notebook imports, directly or through the package (generated, so
+# editing the command line or the explorer reruns no notebook). Make rebuilds this file when a notebook or a package
+# file changes, before it decides what is stale.
+$(DEPS_MK): tools/notebook_deps.py $(NOTEBOOKS) $(PACKAGE)
+	@mkdir -p $(@D)
+	@$(firstword $(PYTHON) python3) tools/notebook_deps.py $(NOTEBOOKS) > $@.tmp && mv $@.tmp $@
+
+ifeq ($(filter help clean env,$(MAKECMDGOALS)),)
+-include $(DEPS_MK)
+endif
+
 quick: $(QUICK_STAMPS) ## run every notebook in quick mode into build/quick (never touches figures/)
 
-build/stamps/%.quick: notebooks/%.ipynb $(PACKAGE) $(DATA_STAMP) | $(ENV_STAMP)
+build/stamps/%.quick: notebooks/%.ipynb $(DATA_STAMP) | $(ENV_STAMP)
 	@mkdir -p build/quick/notebooks build/stamps
 	@echo "== $* (quick) =="
 	ANOMALYLAB_QUICK=1 $(PAPERMILL) --cwd notebooks $< build/quick/notebooks/$*.ipynb
@@ -126,7 +139,7 @@ lab: $(DATA_STAMP) ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
 lint: $(ENV_STAMP) ## ruff check of the package, tests and notebooks
-	$(VENV)/bin/ruff check anomalylab tests notebooks
+	$(VENV)/bin/ruff check anomalylab tests notebooks tools benchmarks
 
 clean: ## remove build outputs and processed data (never committed results or raw data)
 	rm -rf build data/processed .pytest_cache .ruff_cache
