@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.special import erf
 
 from anomalylab.errors import InputError
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap, index_of, scores_on_index, values_2d
 
 
@@ -36,9 +36,11 @@ def _values(series) -> np.ndarray:
     return arr[:, 0]
 
 
-class _HistoryBaseline(Persistable):
+class _HistoryBaseline(Detector):
     """Shared face: ``fit`` checks the training data; ``history`` points are needed before a score."""
 
+    input_kind = "series"
+    one_column = True
     history = 1
     name = "baseline"
 
@@ -136,8 +138,10 @@ class WindowedGaussian(RollingZScore):
         return erf(self._z(series) / np.sqrt(2))
 
 
-class RandomScore(Persistable):
+class RandomScore(Detector):
     """Uniform random scores in [0, 1): what a detector scores by chance."""
+
+    input_kind = "series"  # and rows: one random score per row of anything
 
     def __init__(self, seed: int = 0, name: str = "random"):
         self.seed, self.name = seed, name
@@ -160,7 +164,7 @@ class RandomScore(Persistable):
 # --------------------------------------------------------------------------- tabular (rows or windows)
 
 
-class _SklearnDetector(Persistable):
+class _SklearnDetector(Detector):
     """Shared face of the scikit-learn detectors: ``fit(X_train, X_val=None)``, ``score_samples``."""
 
     name = "sklearn"
