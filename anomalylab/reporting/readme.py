@@ -9,6 +9,7 @@ import pandas as pd
 
 from anomalylab import paths
 from anomalylab.errors import InputError
+from anomalylab.reporting.ledger import LEDGER_FILE, ledger_sentence, read_ledger
 from anomalylab.reporting.stats import mean_ci
 from anomalylab.reporting.summaries import SUMMARIES, SummarySpec, summary_stats, summary_table
 from anomalylab.reporting.tables import read_tables, write_text_atomic
@@ -55,8 +56,9 @@ def headline_rows(stats: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
 
 
 def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "nab_eval", "kdd_k1_whole", "kdd_k2"),
-                    top: int = 5) -> str:
-    """The README's short results: per summary in ``keys``, the ``top`` models' headline ``ours`` rows."""
+                    top: int = 5, ledger: pd.DataFrame | None = None) -> str:
+    """The README's short results: per summary in ``keys``, the ``top`` models' headline ``ours`` rows; then, with
+    ``ledger`` (:func:`~anomalylab.reporting.ledger.read_ledger`), how often each held-out part has been read."""
     lines = ["| dataset | rank | model | threshold rule | metric | mean ± 95 % CI (runs) |",
              "|---|--:|---|---|---|---|"]
     for spec in specs:
@@ -74,6 +76,8 @@ def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "na
             name = spec.title.split(":")[0] if i == 0 else ""
             lines.append(f"| {name} | {i + 1} | {row['model']} | {row['threshold_rule']} | {metric} | "
                          f"{cell} ({row['runs']}) |")  # fmt: skip
+    if ledger is not None:
+        lines += ["", ledger_sentence(ledger)]
     return "\n".join(lines)
 
 
@@ -97,13 +101,16 @@ best rows only.
 
 def update_readme(readme: Path | None = None, tables_dir: Path | None = None, specs=SUMMARIES,
                   results: Path | None = None) -> bool:
-    """Rewrite the generated parts: the README's short table (between the markers) and the whole of
-    RESULTS.md (beside the README unless ``results`` is given); returns whether either file changed."""
+    """Rewrite the generated parts: the README's short table (between the markers; with the sentence on held-out
+    reads when ``docs/held_out_ledger.csv`` lies beside it) and the whole of RESULTS.md (beside the README unless
+    ``results`` is given); returns whether either file changed."""
     readme = Path(readme) if readme is not None else paths.ROOT / "README.md"
     results = Path(results) if results is not None else readme.with_name(RESULTS_FILE)
     tables = read_tables(tables_dir)
+    ledger_file = readme.parent / LEDGER_FILE  # a checkout's ledger of held-out reads, cited under the table
+    ledger = read_ledger(ledger_file) if ledger_file.is_file() else None
     text = readme.read_text()
-    new = _replace_between(text, readme_markdown(tables, specs), readme)
+    new = _replace_between(text, readme_markdown(tables, specs, ledger=ledger), readme)
     new_results = f"{RESULTS_HEAD}{README_START}\n{results_markdown(tables, specs)}\n{README_END}\n"
     changed = False
     if new != text:
