@@ -35,7 +35,8 @@ def results_markdown(tables: pd.DataFrame, specs=SUMMARIES) -> str:
         blocks.append(f"#### {spec.title}{note}\n\n{table.to_markdown(index=False)}")
     names = sorted(set(tables["table"])) if "table" in tables else []
     head = (f"Generated from `figures/tables/` ({', '.join(names)}): mean ± 95 % t-interval over runs (seeds); "
-            "`runs` counts them. "
+            "`runs` counts them; `fit + score s` is the mean seconds per run to fit and to score (`(fit)`: only the "
+            "fit was timed). "
             "`kind`: `ours` rows (thresholds label-free or set on training/validation data) are ranked; `protocol` "
             "rows read the test split (the reason is in their protocol cell) and `published` rows are the seed "
             "projects' or the literature's numbers under their own protocol: neither is ranked.")
