@@ -13,7 +13,8 @@ an edit here.
 from __future__ import annotations
 
 import inspect
-import re
+
+from anomalylab.models.registry import describe
 
 ONE_COLUMN = " (one column)"  # the help of a model that scores a single value column ends with this
 
@@ -42,14 +43,6 @@ def _presets(m, lookback: int, epochs: int, seed: int) -> dict:
     }  # fmt: skip
 
 
-def _first_sentence(cls) -> str:
-    """The first sentence of a class's docstring, without reStructuredText markup."""
-    text = " ".join((inspect.getdoc(cls) or cls.__name__).split("\n\n")[0].split())
-    text = re.sub(r":[a-z]+:`~?([^`]+)`", lambda match: match.group(1).split(".")[-1], text).replace("``", "")
-    text = re.sub(r"[;,]? see the module docstring[^;.]*", "", text)
-    return text.split(". ")[0].rstrip(".")
-
-
 def class_entry(cls, lookback: int, epochs: int, seed: int, window_of):
     """``(factory, help)`` for a registered class, or None if its constructor needs an argument it cannot get."""
     parameters = inspect.signature(cls.__init__).parameters
@@ -64,7 +57,7 @@ def class_entry(cls, lookback: int, epochs: int, seed: int, window_of):
         detector = cls(**arguments)
         return detector if cls.input_kind == "series" else window_of(detector)
 
-    text = _first_sentence(cls) + ("" if cls.input_kind == "series" else f" (on windows of {lookback} steps)")
+    text = describe(cls) + ("" if cls.input_kind == "series" else f" (on windows of {lookback} steps)")
     return build, text + (ONE_COLUMN if cls.one_column else "")
 
 

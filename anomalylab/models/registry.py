@@ -8,6 +8,9 @@ through the package is complete.
 
 from __future__ import annotations
 
+import inspect
+import re
+
 DETECTORS: dict[str, type] = {}  # class name -> class: the public, concrete detectors
 
 
@@ -20,3 +23,12 @@ def register(cls: type) -> None:
         raise TypeError(f"a detector class named {cls.__name__!r} is already registered (from {known.__module__}); "
                         f"rename the class in {cls.__module__} or make it private (a leading underscore).")  # fmt: skip
     DETECTORS[cls.__name__] = cls
+
+
+def describe(cls: type) -> str:
+    """What a detector class does, in one sentence: the first of its docstring, without reStructuredText markup
+    (the command line's ``--list-models`` and the explorer's page of a user's series show it)."""
+    text = " ".join((inspect.getdoc(cls) or cls.__name__).split("\n\n")[0].split())
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", lambda match: match.group(1).split(".")[-1], text).replace("``", "")
+    text = re.sub(r"[;,]? see the module docstring[^;.]*", "", text)
+    return text.split(". ")[0].rstrip(".")
