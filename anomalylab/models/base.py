@@ -12,7 +12,8 @@ Every public, concrete subclass enters :data:`~anomalylab.models.registry.DETECT
 allow-list of persistence and the model list of the command line read it, so a new detector class needs no edit
 elsewhere. ``input_kind`` says what ``fit`` and ``decision_function`` take: ``"rows"`` (a table, one sample per
 row), ``"windows"`` (samples of shape (steps, features)) or ``"series"`` (a time-indexed Series or DataFrame, scored
-row by row). ``one_column`` marks a series detector that scores a single value column.
+row by row). ``one_column`` marks a series detector that scores a single value column; ``transductive`` says why a
+detector reads the test rows it scores, if it does (PyOD's ECOD).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class Detector(Persistable, abc.ABC):
 
     input_kind: ClassVar[str] = "rows"
     one_column: ClassVar[bool] = False
+
+    @property
+    def transductive(self) -> str | None:
+        """None, or why this detector reads the test rows it scores (it scores each row against the others, so
+        its rows of a table are ``protocol``: ``evaluation.row_kind`` decides)."""
+        return None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

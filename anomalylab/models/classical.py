@@ -289,7 +289,7 @@ class PyODDetector(_SklearnDetector):
     - ``"lof"``: local outlier factor over ``n_neighbors`` neighbours (PyOD's ``LOF``, novelty scoring);
     - ``"ecod"``: empirical-CDF outlyingness (PyOD's ``ECOD``). PyOD scores new rows with the empirical
       distribution of the fitting rows **and the rows being scored** together, so a test row's score depends
-      on the other test rows (transductive): its rows are kind ``protocol`` (``reads_test_rows`` says why).
+      on the other test rows (transductive): its rows are kind ``protocol`` (``transductive`` says why).
     """
 
     ALGORITHMS = ("knn", "lof", "ecod")
@@ -304,7 +304,6 @@ class PyODDetector(_SklearnDetector):
         self.algorithm, self.n_neighbors, self.max_train_rows = algorithm, int(n_neighbors), max_train_rows
         self.seed = seed
         self.name = name or algorithm
-        self.reads_test_rows = TRANSDUCTIVE_REASON if algorithm == "ecod" else None
 
     def _make(self):
         from anomalylab.extras import require
@@ -321,6 +320,11 @@ class PyODDetector(_SklearnDetector):
         from pyod.models.ecod import ECOD
 
         return ECOD(n_jobs=1)
+
+    @property
+    def transductive(self) -> str | None:
+        """ECOD scores every row against the others it is given: on a test split, the test rows themselves."""
+        return TRANSDUCTIVE_REASON if self.algorithm == "ecod" else None
 
     def score_samples(self, X) -> np.ndarray:
         """PyOD's outlier score of every row (higher = more anomalous)."""

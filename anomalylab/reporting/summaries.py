@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from anomalylab.errors import InputError
-from anomalylab.evaluation import PROTOCOL_MODELS, PROTOCOL_RULES
+from anomalylab.evaluation import protocol_reason
 from anomalylab.reporting.stats import mean_ci
 from anomalylab.reporting.tables import check_table
 
@@ -168,7 +168,7 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
                               zip(stats["series"], stats["model"], stats["protocol"])]  # fmt: skip
         stats["cost_seconds"] = stats["fit_seconds"] + stats["score_seconds"].fillna(0.0)
         stats["source"] = source
-        stats["reason"] = [PROTOCOL_RULES.get(r) or PROTOCOL_MODELS.get(m, "reads the test split")
+        stats["reason"] = [protocol_reason(r, m)
                            if source == "protocol" else "" for r, m in zip(stats["threshold_rule"], stats["model"])]
         parts.append(stats)
     if not parts or all(p["source"].iloc[0] != "ours" for p in parts):
