@@ -14,7 +14,7 @@ Everything is importable from ``anomalylab.reporting`` directly.
 from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS, result_rows
 from anomalylab.reporting.ledger import LEDGER_FILE, ledger_counts, ledger_sentence, read_ledger
 from anomalylab.reporting.provenance import PROVENANCE_PACKAGES, SOURCE_PATHS, git_sha, hardware, provenance
-from anomalylab.reporting.ranking import NAB_RANKINGS, nab_series_matrices
+from anomalylab.reporting.ranking import NAB_RANKINGS, nab_series_matrices, nab_sparse_alarms, sparse_alarm
 from anomalylab.reporting.readme import (
     README_END,
     README_START,
@@ -59,7 +59,7 @@ from anomalylab.reporting.tables import (
 __all__ = [
     "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "LEDGER_FILE", "ledger_counts",
     "ledger_sentence", "mean_ci", "metric_stats", "read_ledger",
-    "NAB_RANKINGS", "nab_series_matrices",
+    "NAB_RANKINGS", "nab_series_matrices", "nab_sparse_alarms", "sparse_alarm",
     "metric_text", "nab_scores", "paired_values", "pareto_front", "point_rows", "PROTOCOL_RULES", "provenance",
     "PROVENANCE_PACKAGES", "rank_test", "read_scores", "read_tables", "README_END", "readme_markdown",
     "README_START", "result_rows", "RESULTS_FILE", "results_markdown", "sample_positions", "score_rows",
