@@ -1,11 +1,14 @@
 """anomalylab: helpers for reproducible deep-learning anomaly detection.
 
-The package is layered (``docs/package.md`` in the repository says what each module holds): ``paths`` and
-``errors`` first, then ``config``, ``datasets``, ``preprocessing``, ``models``, ``thresholds``, ``metrics``,
-``runner``, ``evaluation``, ``reporting`` and ``plotting``. A module imports only modules listed before it.
+The package is layered (``docs/package.md`` in the repository says what each module holds), in the order of
+:data:`LAYERS`: a module imports only modules of its own layer or of layers listed before it, and no two modules
+import each other, even through others (``tests/test_layers.py`` checks both, imports inside functions included).
 """
 
 import os
+
+LAYERS = ("errors", "paths", "extras", "config", "datasets", "preprocessing", "models", "thresholds", "metrics",
+          "runner", "evaluation", "reporting", "plotting", "explorer", "cli")  # fmt: skip
 
 # Importing anomalylab changes nothing in the host process: a practitioner who imports a detector keeps their own
 # thread pools. The fixed numerics of the notebooks and `make reproduce` (TensorFlow and the BLAS/OpenMP pools on

@@ -18,6 +18,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from anomalylab.datasets import validate_series
 from anomalylab.datasets.checks import check_time_order
+from anomalylab.datasets.kdd import KDD_FEATURES
 from anomalylab.errors import InputError
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
@@ -230,15 +231,6 @@ KDD_LOG_FEATURES = (
 )  # fmt: skip
 KDD_NON_FEATURES = ("label", "attack_category", "is_attack")
 # The 41 features of kddcup.names (tests/test_datasets.py checks them against the file), in its order.
-KDD_FEATURES = (
-    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land", "wrong_fragment", "urgent",
-    "hot", "num_failed_logins", "logged_in", "num_compromised", "root_shell", "su_attempted", "num_root",
-    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login", "is_guest_login",
-    "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate", "same_srv_rate",
-    "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_srv_rate",
-    "dst_host_diff_srv_rate", "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
-    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate",
-)  # fmt: skip
 UNSEEN = "__unseen__"
 
 

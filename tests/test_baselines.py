@@ -87,7 +87,7 @@ def test_ecod_reads_the_test_rows_so_its_rows_are_protocol():
     alone = ecod.score_samples(Y[:10])
     with_others = ecod.score_samples(Y)[:10]
     assert not np.allclose(alone, with_others)  # the same rows score differently beside other test rows
-    assert ecod.reads_test_rows
+    assert ecod.transductive
     rows = reporting.result_rows({"f1": 0.5}, dataset="toy", model="ecod", threshold_rule="val_q99")
     assert rows[0]["kind"] == "protocol"
     table = pd.DataFrame(rows).assign(kind="ours")

@@ -195,7 +195,8 @@ def test_the_committed_readme_and_results_match_the_committed_tables():
     text = (paths.ROOT / "README.md").read_text()
     section = text.split(reporting.README_START, 1)[1].split(reporting.README_END, 1)[0].strip()
     stale = "is stale: run `make readme` (python -m anomalylab.reporting)."
-    assert section == reporting.readme_markdown(tables).strip(), f"README.md's results table {stale}"
+    expected = reporting.readme_markdown(tables, ledger=reporting.read_ledger()).strip()
+    assert section == expected, f"README.md's results table {stale}"
     results = (paths.ROOT / reporting.RESULTS_FILE).read_text()
     assert reporting.results_markdown(tables).strip() in results, f"RESULTS.md {stale}"
 
@@ -303,3 +304,22 @@ def test_roc_pr_legends_sit_below_the_curves_and_name_every_model():
     styles = [line.get_linestyle() for line in axes[0].get_lines()[:12]]
     assert styles[:10] == ["-"] * 10 and styles[10:] == ["--", "--"]  # the 11th model does not repeat the 1st
     plt.close("all")
+
+
+def test_a_sparse_alarm_is_named_and_left_out_of_threshold_free_rankings_only():
+    rng = np.random.default_rng(0)
+    dense, sparse = rng.random(1000), np.zeros(1000)
+    sparse[:5] = 1.0
+    assert reporting.sparse_alarm(dense) is None and reporting.sparse_alarm([]) is None
+    assert reporting.sparse_alarm(np.r_[sparse, np.nan]) == ("scores 0 on 99.5% of its rows (a sparse alarm): a "
+                                                             "threshold-free metric cannot rank it")  # fmt: skip
+    assert reporting.sparse_alarm(np.r_[np.zeros(980), rng.random(20)]) is None  # 98 %: still ranked
+    series = ["a/s1", "a/s2", "a/s3"]
+    rows = pd.DataFrame([
+        {"protocol": "nab_v1.1_per_series", "series": s, "model": m, "seed": np.nan, "metric": metric, "value": v}
+        for s in series for m in ("dense (NAB)", "alarm (NAB)") for metric, v in (("vus_pr", 0.3), ("nab_standard", 5))
+    ])  # fmt: skip
+    split = pd.Series("eval", index=series)
+    matrices = reporting.nab_series_matrices(rows, split, 3, sparse={"alarm (NAB)": "a sparse alarm"})
+    assert list(matrices["VUS-PR, every series with a window"].columns) == ["dense (NAB)"]
+    assert list(matrices["NAB standard score per series, evaluation half"].columns) == ["alarm (NAB)", "dense (NAB)"]

@@ -31,6 +31,7 @@ def test_a_newcomers_results_get_nabs_scores_and_a_place_in_the_ranking(newcomer
     assert "eval, the development half's optimum (ours): 67.37" in printed
     assert "eval, the given threshold: 67.46" in printed
     assert "NAB standard score per series, evaluation half: 3rd of 14" in printed
+    assert "left out of the VUS-PR ranking" in printed
     rows = pd.read_csv(tmp_path / "ARTime_nab.csv")
     ours = rows.query("protocol == 'nab_v1.1_eval_half' and threshold_rule == 'nab_dev_optimised' "
                       "and metric == 'nab_standard' and series.isna()")  # fmt: skip
@@ -47,9 +48,14 @@ def test_the_ranking_is_06s_when_the_newcomer_is_left_out(newcomer):
     from anomalylab import reporting
 
     result = evaluate_nab(newcomer[0])
-    base = reporting.nab_series_matrices(reporting.read_tables(), datasets.nab_split(), 3)
+    sparse = reporting.nab_sparse_alarms()
+    base = reporting.nab_series_matrices(reporting.read_tables(), datasets.nab_split(), 3, sparse=sparse)
     for title, r in result["rankings"].items():
         assert set(r["ranks"].index) == set(base[title].columns) | {"ARTime"}
+    # ARTime's scores are a sparse alarm: no VUS-PR ranking, for NAB's copy of it or for the newcomer's
+    assert "ARTime (NAB)" in sparse and result["sparse"].startswith("scores 0 on 99.9% of its rows")
+    assert "ARTime (NAB)" not in base["VUS-PR, every series with a window"].columns
+    assert list(result["rankings"]) == ["NAB standard score per series, evaluation half"]
 
 
 def _broken(root, tmp_path, how):

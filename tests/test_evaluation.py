@@ -481,3 +481,29 @@ def test_search_chooses_on_validation_only_and_checks_the_choice_on_a_second_dra
         ev.search_table(candidates, [ev.kdd_protocol_k2(frame, seed=0)], progress=False)
     with pytest.raises(InputError, match="draws 0 and 1"):
         ev.search_check(search[search["draw"] == 0])
+
+
+def test_one_rule_type_and_one_function_decide_the_kind():
+    from anomalylab.evaluation import Rule, row_kind
+    from anomalylab.models.classical import PyODDetector
+
+    series_rule, table_rule = ev.rule_val_quantile(0.99), ev.table_rule_val_quantile(0.99)
+    test_rule = ev.table_rule_test_quantile(0.8)
+    assert all(isinstance(r, Rule) for r in (series_rule, table_rule, test_rule, ev.rule_fixed(1)))
+    assert row_kind(series_rule) == row_kind(table_rule) == "ours"
+    assert row_kind(test_rule) == "protocol" and "top 20 % of the test scores" in test_rule.reads_test
+    assert row_kind(table_rule, transductive=PyODDetector("ecod").transductive) == "protocol"
+    assert PyODDetector("knn").transductive is None and row_kind(table_rule, transductive=None) == "ours"
+    # rows made without a Rule (NAB's corpus-optimised threshold) or a detector at hand: by their names
+    assert row_kind(rule_name="nab_corpus_optimised") == row_kind(model="ecod") == "protocol"
+    assert row_kind(rule_name="nab_dev_optimised", model="deepant") == "ours"
+    # a table evaluation marks the rows of a test-reading rule and of a transductive detector protocol
+    rng = np.random.default_rng(0)
+    splits = ev.table_splits(rng.normal(size=(200, 3)), rng.normal(size=(80, 3)), np.r_[np.zeros(70), np.ones(10)],
+                             X_val=rng.normal(size=(60, 3)), y_val=np.r_[np.zeros(50), np.ones(10)])  # fmt: skip
+    table, _ = ev.evaluate_table_grid(
+        {"knn": (lambda seed: PyODDetector("knn", seed=seed), (0,), {"q": table_rule, "t": test_rule}),
+         "ecod_here": (lambda seed: PyODDetector("ecod", seed=seed), (0,), {"q": table_rule})},
+        splits, progress=False)  # fmt: skip
+    kinds = table[table["threshold_rule"] != ""].groupby(["model", "threshold_rule"])["kind"].agg(set)
+    assert kinds.to_dict() == {("ecod_here", "q"): {"protocol"}, ("knn", "q"): {"ours"}, ("knn", "t"): {"protocol"}}

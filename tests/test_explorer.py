@@ -238,3 +238,8 @@ def test_a_users_own_detect_output_opens_as_a_page_that_counts_flags(tmp_path):
         assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         browser.quit()
+    # the detector is named and described from the registry (the same sentence as --list-models)
+    from anomalylab.models import RollingZScore
+    from anomalylab.models.registry import describe
+
+    assert f"rolling_zscore is a RollingZScore: {describe(RollingZScore)}." in page.read_text()

@@ -66,3 +66,20 @@ def test_the_check_catches_a_typed_score():
     quoted = quoted_scores(text, {"deepant"})
     stray = [n for n, _ in quoted if n not in printed_values(tables)]
     assert [n for n, _ in quoted] == ["0.600", "0.141", "0.628", "0.129"] and stray == ["0.628", "0.129"]
+
+
+def test_the_readme_table_ranks_only_ours_and_shows_the_leaders_unranked():
+    block = README.read_text().split(reporting.README_START, 1)[1].split(reporting.README_END, 1)[0]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in block.splitlines()
+            if line.startswith("| ") and not line.startswith("| dataset")]  # fmt: skip
+    kinds = reporting.read_tables().groupby("model")["kind"].agg(set)
+    dataset = ""
+    nab_leaders = []
+    for name, rank, model, *_ in rows:
+        dataset = name or dataset
+        if rank:  # a ranked row is one of ours
+            assert "ours" in kinds[model] and "published" not in model, model
+        else:  # an unranked row is a published leader, and says so
+            assert "published" in model, model
+            nab_leaders += [model] if dataset.startswith("NAB") else []
+    assert {"ARTime (NAB) (published)", "numenta (NAB) (published)"} <= set(nab_leaders)

@@ -36,13 +36,20 @@ def test_cap_rows_is_a_seeded_sample_in_file_order():
     assert cap_rows(X, None, 0) is X and cap_rows(X, 700, 0) is X and cap_rows(X, 5_000, 0) is X
 
 
-@pytest.mark.parametrize("name", list(DEEP))
+# one model per fitting path: the shared Keras fit, a center fixed from the training rows (Deep SVDD), centers
+# computed after training (GOAD), and the BiGAN's own fit; every model takes the cap (test_bad_caps_are_refused)
+@pytest.mark.parametrize("name", ["autoencoder", "deep_svdd", "goad", "bigan"])
 def test_a_capped_deep_fit_is_the_fit_on_the_sample(name):
     capped = DEEP[name](300).fit(X, VAL)
     on_sample = DEEP[name](None).fit(cap_rows(X, 300, SMALL["seed"]), VAL)
     assert capped.n_train_rows_ == on_sample.n_train_rows_ == 300
     np.testing.assert_array_equal(capped.score_samples(Y), on_sample.score_samples(Y))
-    assert DEEP[name](None).fit(X, VAL).n_train_rows_ == len(X)
+
+
+def test_every_deep_model_takes_the_cap_and_fits_on_every_row_without_it():
+    for name, make in DEEP.items():
+        assert make(300).max_train_rows == 300 and make(None).max_train_rows is None, name
+    assert DEEP["autoencoder"](None).fit(X, VAL).n_train_rows_ == len(X)
 
 
 def test_the_deep_and_the_classical_caps_draw_the_same_rows():

@@ -35,27 +35,51 @@ def _package_of(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts[:-1])
 
 
+def _named_imports(tree: ast.AST, package: str = "") -> set[str]:
+    """Every dotted name an import of ``tree`` names (``from a import b`` names ``a`` and ``a.b``), relative
+    imports resolved against ``package``."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                base = ".".join([*parts[: len(parts) - node.level + 1], *([node.module] if node.module else [])])
+            found |= {base, *(f"{base}.{alias.name}" for alias in node.names)}
+    return found
+
+
 def imported_modules(tree: ast.AST, package: str = "", root: Path = ROOT) -> set[str]:
     """The ``anomalylab`` modules a syntax tree imports anywhere (``from a import b`` counts ``a.b`` when ``b`` is
     a module, and ``a`` always: its ``__init__`` runs). ``package`` resolves relative imports."""
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1] if package else []
-                module = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                module = node.module or ""
-            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        for name in names:
-            if name == PACKAGE or name.startswith(PACKAGE + "."):
-                parts = name.split(".")  # a module and its parents: importing a.b.c runs a and a.b first
-                found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    for name in _named_imports(tree, package):
+        if name == PACKAGE or name.startswith(PACKAGE + "."):
+            parts = name.split(".")  # a module and its parents: importing a.b.c runs a and a.b first
+            found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
     return {m for m in found if module_file(m, root) is not None}
+
+
+def package_modules(root: Path = ROOT) -> dict[str, Path]:
+    """Every module of the package: dotted name -> file."""
+    out = {}
+    for path in sorted((root / PACKAGE).rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            parts = path.relative_to(root).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def explicit_imports(module: str, root: Path = ROOT) -> set[str]:
+    """The package modules that ``module`` names in its imports (anywhere in it), without the packages that hold
+    it: those are imported before it in any case, so they are not an edge of the import graph."""
+    path = module_file(module, root)
+    package = module if path.name == "__init__.py" else _package_of(path, root)
+    names = _named_imports(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), package)
+    return {name for name in names if name != module and not module.startswith(name + ".")
+            and name.split(".")[0] == PACKAGE and module_file(name, root) is not None}  # fmt: skip
 
 
 def _data_files(root: Path) -> dict[str, Path]:

@@ -31,8 +31,10 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(argv)
     if args.command == "detect" and args.list_models:
-        for name, (_, text) in models(args.lookback, args.epochs, args.seed).items():
-            print(f"{name:20s} {text}")
+        entries = models(args.lookback, args.epochs, args.seed)
+        width = max(map(len, entries))
+        for name, (_, text) in entries.items():
+            print(f"{name:{width}s}  {text}")
         return 0
     from anomalylab.config import use_fixed_numerics
 

@@ -326,8 +326,9 @@ def detect(args) -> pd.DataFrame:
             if int(scores.notna().sum()) * values.shape[1] > EXPLORER_ROWS:
                 print(f"note: the explorer page holds every scored row ({int(scores.notna().sum()):,}); browsers get "
                       f"slow past about {EXPLORER_ROWS:,}.", file=sys.stderr)  # fmt: skip
+            inner = getattr(detector, "detector", detector)  # a detector of rows scores the series' windows
             build_user_page(values, scores, threshold, temp[args.explorer], model=name, rule=how,
-                            source=args.csv.name)  # fmt: skip
+                            source=args.csv.name, detector=type(inner))  # fmt: skip
     if args.save is not None:
         rule = how if args.threshold is None else "given"
         detector.save(args.save, extra={THRESHOLD_FILE: {

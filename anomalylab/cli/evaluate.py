@@ -89,13 +89,16 @@ def evaluate_nab(results: Path, *, name: str | None = None, thresholds: Path | N
         rows += nab_series_rows(run, windows, given, model=model, threshold_rule="given_thresholds",
                                 kind="protocol")  # fmt: skip
     table = pd.DataFrame(rows)
+    own_sparse = reporting.sparse_alarm(run["anomaly_score"])  # a sparse alarm: no threshold-free ranking
     rankings = {}
     if tables is not None:
         spec = next(s for s in reporting.SUMMARIES if s.key == "nab_eval")
         mine = table[(table["protocol"] == "nab_v1.1_per_series") & (table["threshold_rule"] == "nab_dev_optimised")]
-        matrices = reporting.nab_series_matrices(pd.concat([tables, mine], ignore_index=True), split, spec.min_runs)
+        sparse = reporting.nab_sparse_alarms() | ({model: own_sparse} if own_sparse else {})
+        matrices = reporting.nab_series_matrices(pd.concat([tables, mine], ignore_index=True), split, spec.min_runs,
+                                                 sparse=sparse)  # fmt: skip
         rankings = {title: reporting.rank_test(m) for title, m in matrices.items() if model in m and len(m) >= 2}
-    result = {"model": model, "rows": table, "summary": summary, "rankings": rankings,
+    result = {"model": model, "rows": table, "summary": summary, "rankings": rankings, "sparse": own_sparse,
               "rows_differing": run.attrs.get("rows_differing", {})}  # fmt: skip
     if out is not None:
         _write(result, out)
@@ -145,6 +148,8 @@ def report(result: dict) -> str:
     if result["rows_differing"]:
         lines.append(f"  note: {len(result['rows_differing'])} file(s) have other timestamps than NAB's series in "
                      "some rows; scored row by row, as NAB's scorer does.")  # fmt: skip
+    if result.get("sparse"):
+        lines.append(f"  note: it {result['sparse']}; it is left out of the VUS-PR ranking.")
     for title, r in result["rankings"].items():
         ranks = r["ranks"].sort_values()
         lines.append(f"{title}: {place(ranks, result['model'])} over {r['blocks']} series; Friedman p = "

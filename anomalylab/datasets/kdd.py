@@ -19,6 +19,16 @@ KDD_FILES = {
 KDD_NAMES_FILE = "kddcup99/kddcup.names"
 KDD_ATTACK_TYPES_FILE = "kddcup99/training_attack_types"
 KDD_CATEGORICAL = ["protocol_type", "service", "flag"]
+# the 41 named features of kddcup.names, in its order (the columns a detector of KDD rows reads)
+KDD_FEATURES = (
+    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land", "wrong_fragment", "urgent",
+    "hot", "num_failed_logins", "logged_in", "num_compromised", "root_shell", "su_attempted", "num_root",
+    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login", "is_guest_login",
+    "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate", "same_srv_rate",
+    "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_srv_rate",
+    "dst_host_diff_srv_rate", "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
+    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate",
+)  # fmt: skip
 
 # The 17 attack types found only in ``corrected`` are not in training_attack_types.
 # Their categories follow the DARPA 1998/99 evaluation's attack taxonomy as the
@@ -106,8 +116,6 @@ def kdd_twin_rows(test: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
     its vector with an attack row) and ``twin_of_train`` (an attack row whose twin is a normal training row).
     A detector that scores a row from its features gives a twin attack row exactly its normal copies' score.
     """
-    from anomalylab.preprocessing import KDD_FEATURES
-
     features = [c for c in KDD_FEATURES if c in test.columns]  # all 41 in load_kdd's frames
     for name, frame in (("test", test), ("train", train)):
         missing = [c for c in (*features, "is_attack") if c not in frame.columns]

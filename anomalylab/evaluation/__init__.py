@@ -31,7 +31,17 @@ from anomalylab.evaluation.nab import (
     nab_series_rows,
     unit_interval,
 )
-from anomalylab.evaluation.rows import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, SPLITS, TABLE_COLUMNS, result_rows
+from anomalylab.evaluation.rows import (
+    KINDS,
+    PROTOCOL_MODELS,
+    PROTOCOL_RULES,
+    SPLITS,
+    TABLE_COLUMNS,
+    Rule,
+    protocol_reason,
+    result_rows,
+    row_kind,
+)
 from anomalylab.evaluation.search import (
     chosen_configs,
     fit_and_score_validation,
@@ -68,7 +78,6 @@ from anomalylab.evaluation.tables import (
     kdd_protocol_k1,
     kdd_protocol_k2,
     recall_by,
-    rule_kind,
     table_rule_fixed,
     table_rule_test_quantile,
     table_rule_val_best_fbeta,
@@ -83,10 +92,10 @@ __all__ = [
     "fit_and_score_table", "fit_and_score_validation", "fit_inputs", "history_length", "hold_out_labelled",
     "hybrid_diagnosis", "kdd_protocol_k1", "kdd_protocol_k2", "KINDS", "nab_detector_rows", "nab_half_score",
     "nab_rescale", "NAB_RESULT_COLUMNS", "nab_rows", "nab_run", "nab_runs", "nab_series_rows", "oracle_rows",
-    "own_ceiling", "PROTOCOL_MODELS", "PROTOCOL_RULES", "recall_by", "RESCALES", "result_rows", "rolling_origin_folds",
-    "rule_fixed", "rule_kind", "rule_train_mean_k_sigma", "rule_trainval_best_fbeta", "rule_val_mean_k_sigma",
-    "rule_val_quantile", "score_series", "search_check", "search_table", "select_variant", "selected",
-    "SERIES_PROTOCOL", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS", "table_rule_fixed", "table_rule_test_quantile",
-    "table_rule_val_best_fbeta", "table_rule_val_quantile", "table_splits", "TableRule", "TabularSplits",
-    "ThresholdRule", "tidy_grid", "tidy_search", "tune_hybrid", "twin_ceilings", "unit_interval",
+    "own_ceiling", "PROTOCOL_MODELS", "PROTOCOL_RULES", "protocol_reason", "recall_by", "RESCALES", "result_rows",
+    "rolling_origin_folds", "row_kind", "Rule", "rule_fixed", "rule_train_mean_k_sigma", "rule_trainval_best_fbeta",
+    "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "search_check", "search_table", "select_variant",
+    "selected", "SERIES_PROTOCOL", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS", "table_rule_fixed",
+    "table_rule_test_quantile", "table_rule_val_best_fbeta", "table_rule_val_quantile", "table_splits", "TableRule",
+    "TabularSplits", "ThresholdRule", "tidy_grid", "tidy_search", "tune_hybrid", "twin_ceilings", "unit_interval",
 ]  # fmt: skip

@@ -1,8 +1,10 @@
-"""Tidy result rows: the schema's columns, the three kinds of rows, and the rules that read the test split."""
+"""Tidy result rows: the schema's columns, the three kinds of rows, the threshold-rule type, and the one function
+that decides a row's kind (:func:`row_kind`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,37 @@ PROTOCOL_RULES = {
     "scores, not a result",
 }
 # Models whose scores read the test rows themselves (whatever the threshold rule): their rows are ``protocol``.
+# A detector at hand says so itself (``Detector.transductive``); the names serve rows written without one.
 PROTOCOL_MODELS = {"ecod": TRANSDUCTIVE_REASON}
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """A threshold rule, for series and tables alike: called with what its protocol hands it (a series: the
+    non-test scores, labels and split; a table: the validation scores and labels and the test scores of a
+    subset), it returns the threshold. ``reads_test`` is None for a rule that reads no test data, else why it
+    does: its rows are then ``protocol`` (:func:`row_kind`)."""
+
+    threshold: Callable[..., float]
+    reads_test: str | None = None
+
+    def __call__(self, *args) -> float:
+        return self.threshold(*args)
+
+
+def row_kind(rule: Rule | None = None, *, transductive: str | None = None, rule_name: str = "",
+             model: str = "") -> str:  # fmt: skip
+    """The one place that decides whether a row of ours is ``ours`` or ``protocol``: ``protocol`` when its rule
+    reads test data (``rule.reads_test``, or a rule name of :data:`PROTOCOL_RULES` for rows made without a
+    :class:`Rule`, such as NAB's corpus-optimised threshold) or when its detector scores the test rows with each
+    other (``transductive``, from ``Detector.transductive``, or a model name of :data:`PROTOCOL_MODELS`)."""
+    reads = getattr(rule, "reads_test", None) or transductive
+    return "protocol" if reads or rule_name in PROTOCOL_RULES or model in PROTOCOL_MODELS else "ours"
+
+
+def protocol_reason(rule_name: str = "", model: str = "") -> str:
+    """Why a ``protocol`` row reads the test split, for the tables' readers."""
+    return PROTOCOL_RULES.get(rule_name) or PROTOCOL_MODELS.get(model, "reads the test split")
 
 def result_rows(
     metrics: Mapping[str, float],
@@ -44,16 +76,16 @@ def result_rows(
 ) -> list[dict]:
     """Tidy rows (one per metric) of one measurement; ``extra`` becomes extra columns.
 
-    ``kind`` says what the row is (:data:`KINDS`); a rule in :data:`PROTOCOL_RULES` reads the test split, so
-    its rows are ``protocol`` whatever ``kind`` says.
+    ``kind`` says what the row is (:data:`KINDS`); a row given as ``ours`` is ``protocol`` where
+    :func:`row_kind` says so from its rule's and model's names.
     """
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown:
         raise InputError(f"unknown metric name(s) {unknown}; the fixed names are {list(METRICS)}.")
     if kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}.")
-    if kind == "ours" and (threshold_rule in PROTOCOL_RULES or model in PROTOCOL_MODELS):
-        kind = "protocol"
+    if kind == "ours":
+        kind = row_kind(rule_name=threshold_rule, model=model)
     base = {
         "dataset": dataset, "protocol": protocol, "series": series, "model": model,
         "seed": pd.NA if seed is None else int(seed), "threshold_rule": threshold_rule, "kind": kind, **extra,

@@ -20,32 +20,32 @@ import pandas as pd
 
 from anomalylab import runner
 from anomalylab.errors import InputError
-from anomalylab.evaluation.rows import PROTOCOL_RULES, SPLITS, result_rows
+from anomalylab.evaluation.rows import PROTOCOL_RULES, SPLITS, Rule, result_rows, row_kind
 from anomalylab.metrics import flag_report, threshold_free_report
 from anomalylab.preprocessing import scores_on_index
 from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_threshold
 
-ThresholdRule = Callable[[pd.Series, pd.Series, pd.Series], float]
+ThresholdRule = Rule  # a series rule: Rule(threshold(non-test scores, labels, split))
 
 
 def rule_fixed(value: float) -> ThresholdRule:
     """A fixed threshold (e.g. the Mixtiles study's 40 % relative error)."""
-    return lambda scores, labels, split: float(value)  # noqa: ARG005
+    return Rule(lambda scores, labels, split: float(value))  # noqa: ARG005
 
 
 def rule_val_mean_k_sigma(k: float = 3.0) -> ThresholdRule:
     """Label-free: mean + k std of the validation scores."""
-    return lambda scores, labels, split: mean_k_sigma(scores[split == "val"], k)  # noqa: ARG005
+    return Rule(lambda scores, labels, split: mean_k_sigma(scores[split == "val"], k))  # noqa: ARG005
 
 
 def rule_train_mean_k_sigma(k: float = 3.0) -> ThresholdRule:
     """Label-free: mean + k std of the training scores (the spike-series seed's rule, on training only)."""
-    return lambda scores, labels, split: mean_k_sigma(scores[split == "train"], k)  # noqa: ARG005
+    return Rule(lambda scores, labels, split: mean_k_sigma(scores[split == "train"], k))  # noqa: ARG005
 
 
 def rule_val_quantile(q: float = 0.99) -> ThresholdRule:
     """Label-free: the q quantile of the validation scores."""
-    return lambda scores, labels, split: quantile_threshold(scores[split == "val"], q)  # noqa: ARG005
+    return Rule(lambda scores, labels, split: quantile_threshold(scores[split == "val"], q))  # noqa: ARG005
 
 
 def rule_trainval_best_fbeta(beta: float = 2.0) -> ThresholdRule:
@@ -55,7 +55,7 @@ def rule_trainval_best_fbeta(beta: float = 2.0) -> ThresholdRule:
     but pooling both splits tunes on every non-test label instead of the few
     in the validation split alone.
     """
-    return lambda scores, labels, split: best_fbeta_threshold(scores, labels, beta)[0]  # noqa: ARG005
+    return Rule(lambda scores, labels, split: best_fbeta_threshold(scores, labels, beta)[0])  # noqa: ARG005
 
 
 def score_series(detector, series) -> pd.Series:
@@ -110,6 +110,7 @@ def evaluate_scores(
     score are an error (the detector needs its history from earlier splits).
     ``row_keys`` (dataset, model, protocol, seed, ...) go into every row.
     """
+    given = row_keys.pop("kind", "ours")  # a caller may mark its rows (published, protocol) itself
     scores = pd.Series(np.asarray(scores, dtype=float), index=frame.index)
     is_test = (frame[split] == "test").to_numpy()
     if np.isnan(scores.to_numpy()[is_test]).any():
@@ -122,7 +123,8 @@ def evaluate_scores(
     for rule_name, rule in rules.items():
         threshold = float(rule(s_fit, y_fit, sp_fit))
         report = flag_report(y_test, (s_test >= threshold).astype("int8")) | free
-        rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, **row_keys)
+        kind = given if given != "ours" else row_kind(rule, rule_name=rule_name, model=row_keys.get("model", ""))
+        rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=kind, **row_keys)
     return rows
 
 

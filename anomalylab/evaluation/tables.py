@@ -13,7 +13,7 @@ import pandas as pd
 from anomalylab import runner
 from anomalylab.datasets.kdd import kdd_twin_rows
 from anomalylab.errors import InputError
-from anomalylab.evaluation.rows import result_rows
+from anomalylab.evaluation.rows import Rule, result_rows, row_kind
 from anomalylab.metrics import detection_report
 from anomalylab.preprocessing import KDDEncoder
 from anomalylab.thresholds import best_fbeta_threshold, quantile_threshold
@@ -230,23 +230,23 @@ def kdd_protocol_k2(
 
 TABLE_METRICS = ("precision", "recall", "f1", "f2", "roc_auc", "pr_auc")
 
-# A table rule maps (validation scores, validation labels, test scores of the subset) to a threshold.
-TableRule = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+# A table rule: Rule(threshold(validation scores, validation labels, test scores of the subset)).
+TableRule = Rule
 
 
 def table_rule_val_quantile(q: float = 0.99) -> TableRule:
     """Label-free: the q quantile of the validation **inliers'** scores (about 1 - q false-alarm rate)."""
-    return lambda val, y_val, test: quantile_threshold(val[y_val == 0], q)  # noqa: ARG005
+    return Rule(lambda val, y_val, test: quantile_threshold(val[y_val == 0], q))  # noqa: ARG005
 
 
 def table_rule_val_best_fbeta(beta: float = 1.0) -> TableRule:
     """Tuned on the labelled validation split: the threshold of best F-beta there."""
-    return lambda val, y_val, test: best_fbeta_threshold(val, y_val, beta)[0]  # noqa: ARG005
+    return Rule(lambda val, y_val, test: best_fbeta_threshold(val, y_val, beta)[0])  # noqa: ARG005
 
 
 def table_rule_fixed(value: float) -> TableRule:
     """A fixed threshold, for scores that carry their own (a classifier's log-odds, a per-cluster margin)."""
-    return lambda val, y_val, test: float(value)  # noqa: ARG005
+    return Rule(lambda val, y_val, test: float(value))  # noqa: ARG005
 
 
 def table_rule_test_quantile(q: float = 0.8) -> TableRule:
@@ -254,16 +254,12 @@ def table_rule_test_quantile(q: float = 0.8) -> TableRule:
 
     It reads no label but does read the test scores and assumes the test
     split's outlier share is known; it is kept only to compare with the
-    papers that use it, never as this project's choice.
+    papers that use it, never as this project's choice (``reads_test`` says so: its rows are ``protocol``).
     """
-    rule = lambda val, y_val, test: quantile_threshold(test, q)  # noqa: ARG005, E731
-    rule.reads_test = True
-    return rule
-
-
-def rule_kind(rule) -> str:
-    """``protocol`` for a threshold rule that reads the test split (``rule.reads_test``), else ``ours``."""
-    return "protocol" if getattr(rule, "reads_test", False) else "ours"
+    share = f"{round((1 - q) * 100, 6):g} %"
+    return Rule(lambda val, y_val, test: quantile_threshold(test, q),  # noqa: ARG005
+                reads_test=f"flags the top {share} of the test scores: reads the test scores and assumes the test "
+                "outlier share is known")  # fmt: skip
 
 
 def fit_and_score_table(make_detector, seed, splits: TabularSplits) -> dict:
@@ -278,7 +274,7 @@ def fit_and_score_table(make_detector, seed, splits: TabularSplits) -> dict:
     score_seconds = time.perf_counter() - start
     val_scores = np.asarray(detector.score_samples(splits.X_val), dtype=float)
     return {"val": val_scores, "test": test_scores, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
-            "reads_test": getattr(detector, "reads_test_rows", None)}  # fmt: skip
+            "transductive": getattr(detector, "transductive", None)}  # fmt: skip
 
 
 def evaluate_table_grid(
@@ -331,7 +327,7 @@ def _table_rows(result: dict, splits: TabularSplits, rules: Mapping[str, TableRu
                 threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
                 # rows of a table are not a series: no range-, event-wise or VUS metrics
                 report = detection_report(splits.y_test[mask], test_scores[mask], threshold, series=False)
-            kind = "protocol" if result.get("reads_test") else rule_kind(rule)  # a transductive detector reads test
+            kind = row_kind(rule, transductive=result.get("transductive"), model=keys["model"])
             rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=kind, **subset_keys)
         rows += result_rows({k: result[k] for k in ("fit_seconds", "score_seconds")}, **subset_keys)
     return rows

@@ -18,6 +18,7 @@ from anomalylab.extras import require
 require("bokeh", what="the explorer")
 from anomalylab.explorer.data import DATASETS, entries, user_entries  # noqa: E402 (after the check that names the extra)
 from anomalylab.explorer.page import build_page, write_page  # noqa: E402
+from anomalylab.models.registry import DETECTORS, describe  # noqa: E402
 
 EXPLORER_PATH = paths.ROOT / "explorer" / "index.html"
 NOTES = {
@@ -49,14 +50,18 @@ def build_explorer(scores_dir: Path | None = None, tables_dir: Path | None = Non
             "seconds": time.perf_counter() - start}
 
 
-def build_user_page(values, scores, threshold: float, out: Path, *, model: str, rule: str, source: str) -> Path:
-    """The explorer page of a user's own series (``anomalylab detect ... --explorer page.html``)."""
+def build_user_page(values, scores, threshold: float, out: Path, *, model: str, rule: str, source: str,
+                    detector: type | None = None) -> Path:
+    """The explorer page of a user's own series (``anomalylab detect ... --explorer page.html``); ``detector``, the
+    class that scored it, is named and described from the detector registry."""
     shown = user_entries(values, scores, threshold, model=model, rule=rule, source=source)
     note = {"user": "Your series, scored by the command line; move the threshold to see what it flags. There are no "
                     "labels here, so the page counts flags instead of precision and recall."}  # fmt: skip
     intro = ("Your series as the command line scored it: every row with a score. Move the threshold and watch what it "
              "flags; the detector's own threshold is where the slider starts. There are no labels, so the page "
              "counts flags instead of computing precision and recall.")  # fmt: skip
+    if detector is not None and DETECTORS.get(detector.__name__) is detector:
+        intro += f" {model} is a {detector.__name__}: {describe(detector)}."
     page = build_page(shown, note, title=f"anomalylab: {source}", intro=intro,
                       series_title="series (every row with a score) and the flagged rows")  # fmt: skip
     return write_page(page, Path(out))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import abc
 from contextlib import contextmanager
 
 import numpy as np
 
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap
 
 _EXTRA_CALLBACKS: list = []
@@ -111,7 +112,7 @@ def fit_keras(
     ).history  # shuffle=False: the pipeline shuffles (Keras would only warn that it cannot)
 
 
-class KerasDetector(Persistable):
+class KerasDetector(Detector):
     """Shared fit/score of the Keras detectors of tables and windows (subclasses build the network).
 
     ``fit`` seeds, builds the network for the sample shape, and trains it towards ``_targets(X)``: the input
@@ -132,8 +133,9 @@ class KerasDetector(Persistable):
         self.learning_rate, self.patience, self.seed = learning_rate, patience, seed
         self.max_train_rows = max_train_rows
 
+    @abc.abstractmethod
     def _build(self, shape: tuple[int, ...]):
-        raise NotImplementedError
+        """The compiled Keras model for samples of ``shape`` (each subclass builds its own network)."""
 
     def _targets(self, X: np.ndarray):
         """What the network learns to output for ``X`` (called after ``_build``)."""

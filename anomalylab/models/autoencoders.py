@@ -191,6 +191,7 @@ class SequenceAutoencoder(KerasDetector):
     """
 
     ndim = 3
+    input_kind = "windows"
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.special import erf
 
 from anomalylab.errors import InputError
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap, index_of, scores_on_index, values_2d
 
 
@@ -36,9 +36,11 @@ def _values(series) -> np.ndarray:
     return arr[:, 0]
 
 
-class _HistoryBaseline(Persistable):
+class _HistoryBaseline(Detector):
     """Shared face: ``fit`` checks the training data; ``history`` points are needed before a score."""
 
+    input_kind = "series"
+    one_column = True
     history = 1
     name = "baseline"
 
@@ -136,8 +138,10 @@ class WindowedGaussian(RollingZScore):
         return erf(self._z(series) / np.sqrt(2))
 
 
-class RandomScore(Persistable):
+class RandomScore(Detector):
     """Uniform random scores in [0, 1): what a detector scores by chance."""
+
+    input_kind = "series"  # and rows: one random score per row of anything
 
     def __init__(self, seed: int = 0, name: str = "random"):
         self.seed, self.name = seed, name
@@ -160,7 +164,7 @@ class RandomScore(Persistable):
 # --------------------------------------------------------------------------- tabular (rows or windows)
 
 
-class _SklearnDetector(Persistable):
+class _SklearnDetector(Detector):
     """Shared face of the scikit-learn detectors: ``fit(X_train, X_val=None)``, ``score_samples``."""
 
     name = "sklearn"
@@ -285,7 +289,7 @@ class PyODDetector(_SklearnDetector):
     - ``"lof"``: local outlier factor over ``n_neighbors`` neighbours (PyOD's ``LOF``, novelty scoring);
     - ``"ecod"``: empirical-CDF outlyingness (PyOD's ``ECOD``). PyOD scores new rows with the empirical
       distribution of the fitting rows **and the rows being scored** together, so a test row's score depends
-      on the other test rows (transductive): its rows are kind ``protocol`` (``reads_test_rows`` says why).
+      on the other test rows (transductive): its rows are kind ``protocol`` (``transductive`` says why).
     """
 
     ALGORITHMS = ("knn", "lof", "ecod")
@@ -300,7 +304,6 @@ class PyODDetector(_SklearnDetector):
         self.algorithm, self.n_neighbors, self.max_train_rows = algorithm, int(n_neighbors), max_train_rows
         self.seed = seed
         self.name = name or algorithm
-        self.reads_test_rows = TRANSDUCTIVE_REASON if algorithm == "ecod" else None
 
     def _make(self):
         from anomalylab.extras import require
@@ -317,6 +320,11 @@ class PyODDetector(_SklearnDetector):
         from pyod.models.ecod import ECOD
 
         return ECOD(n_jobs=1)
+
+    @property
+    def transductive(self) -> str | None:
+        """ECOD scores every row against the others it is given: on a test split, the test rows themselves."""
+        return TRANSDUCTIVE_REASON if self.algorithm == "ecod" else None
 
     def score_samples(self, X) -> np.ndarray:
         """PyOD's outlier score of every row (higher = more anomalous)."""

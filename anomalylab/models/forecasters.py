@@ -32,7 +32,7 @@ import pandas as pd
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
 from anomalylab.models._keras import check_training, checked_scores, fit_keras, predict_batches
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import fit_scaler, forecast_windows, index_of, scores_on_index, values_2d
 
 DEEPANT = {"filters": (32, 32), "kernel_size": 3, "dense_units": 40, "dropout": 0.25}
@@ -130,7 +130,7 @@ def build_cnn_forecaster(
     return model
 
 
-class CNNForecaster(Persistable):
+class CNNForecaster(Detector):
     """A CNN forecaster as an anomaly detector: the score is the forecast error.
 
     ``error`` is ``"absolute"`` (|y - yhat| in units of the training data's
@@ -143,6 +143,8 @@ class CNNForecaster(Persistable):
     variant of :func:`build_cnn_forecaster`. ``seed`` reseeds everything before
     the model is built, so the same seed gives the same scores.
     """
+
+    input_kind = "series"
 
     def __init__(
         self,

@@ -25,7 +25,7 @@ import numpy as np
 from anomalylab.config import set_seed
 from anomalylab.errors import InputError
 from anomalylab.models._keras import check_training, checked_scores, fit_keras
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap
 
 
@@ -92,7 +92,7 @@ def _bigan_model_class():
     return BiGANModel
 
 
-class BiGAN(Persistable):
+class BiGAN(Detector):
     """BiGAN detector for rows of a table; see the module docstring for training and score."""
 
     def __init__(

@@ -33,7 +33,7 @@ import numpy as np
 
 from anomalylab.errors import InputError
 from anomalylab.models.autoencoders import DenseAutoencoder
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import as_samples
 
 
@@ -58,7 +58,7 @@ def _robust_stats(values: np.ndarray, clusters: np.ndarray, k: int, min_rows: in
     return out[:, 0], out[:, 1]
 
 
-class HybridKMeansAutoencoder(Persistable):
+class HybridKMeansAutoencoder(Detector):
     """Autoencoder + K-Means with per-cluster normalised scores; see the module docstring."""
 
     def __init__(
@@ -190,7 +190,7 @@ class HybridKMeansAutoencoder(Persistable):
         return (scores >= self.thresholds_[clusters]).astype("int8")
 
 
-class SemiSupervisedHybrid(Persistable):
+class SemiSupervisedHybrid(Detector):
     """The hybrid, plus a logistic regression fitted on a few labelled anomalies.
 
     The autoencoder and K-Means see the training inliers only. The classifier

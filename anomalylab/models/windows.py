@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from anomalylab.errors import InputError
-from anomalylab.models.persistence import Persistable
+from anomalylab.models.base import Detector
 from anomalylab.preprocessing import (
     Winsorizer,
     _check_window,
@@ -29,7 +29,7 @@ from anomalylab.preprocessing import (
 )
 
 
-class WindowDetector(Persistable):
+class WindowDetector(Detector):
     """``detector`` applied to windows of a series; see the module docstring.
 
     ``winsorize=(0.01, 0.99)`` clips every value to the training part's 1st and
@@ -39,6 +39,8 @@ class WindowDetector(Persistable):
     repeat each point ``window`` times, so a stride keeps every point in the
     training data and cuts the fitting time by k (scoring uses every window).
     """
+
+    input_kind = "series"
 
     def __init__(self, detector, window: int = 48, winsorize: tuple[float, float] | None = None,
                  scaler: str = "standard", fit_stride: int = 1, name: str | None = None):  # fmt: skip
@@ -61,6 +63,12 @@ class WindowDetector(Persistable):
             arr = self.winsorizer_.transform(arr)
         return sliding_windows(self.scaler_.transform(arr), self.window)
 
+    def _samples(self, windows: np.ndarray) -> np.ndarray:
+        """Windows as the inner detector takes them: flattened to rows for a detector of rows (``input_kind``)."""
+        if getattr(self.detector, "input_kind", "windows") == "rows":
+            windows = windows.reshape(len(windows), -1)
+        return np.ascontiguousarray(windows)
+
     def fit(self, train, val=None) -> WindowDetector:
         """Fit clipping and scaling on ``train``, then the detector on its windows (``val``'s for early stopping)."""
         arr = values_2d(train, "train")
@@ -73,9 +81,9 @@ class WindowDetector(Persistable):
             if len(val) < self.window:
                 raise InputError(f"val has {len(val)} points, fewer than the window of {self.window}: it would "
                                  "give no window for early stopping; pass a longer val or val=None.")  # fmt: skip
-            val_windows = np.ascontiguousarray(self._prepare(val))
+            val_windows = self._samples(self._prepare(val))
         train_windows = self._prepare(train)[:: self.fit_stride]
-        self.detector.fit(np.ascontiguousarray(train_windows), val_windows)
+        self.detector.fit(self._samples(train_windows), val_windows)
         return self
 
     def forecast_index(self, series) -> pd.Index:
@@ -87,5 +95,5 @@ class WindowDetector(Persistable):
         ``window - 1`` points (:meth:`forecast_index` are the others)."""
         if not hasattr(self, "scaler_"):
             raise InputError(f"{self.name} is not fitted; call .fit(train) first.")
-        scores = self.detector.score_samples(np.ascontiguousarray(self._prepare(series)))
+        scores = self.detector.score_samples(self._samples(self._prepare(series)))
         return scores_on_index(series, scores, self.name)

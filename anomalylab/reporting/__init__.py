@@ -4,6 +4,7 @@
 - ``provenance``: git sha, hardware and TensorFlow settings, package versions, run configuration;
 - ``summaries``: ranked summaries across notebooks (``SUMMARIES``), the Pareto front;
 - ``readme``: README.md's short table and RESULTS.md (``python -m anomalylab.reporting``);
+- ``ledger``: the ledger of held-out reads (``docs/held_out_ledger.csv``), counted for the README;
 - ``ranking``: the NAB detectors' per-series matrices that the critical-difference diagrams rank;
 - ``scores``: per-point scores kept beside the tables (``figures/scores/``), for ROC/PR overlays and the explorer.
 
@@ -11,8 +12,9 @@ Everything is importable from ``anomalylab.reporting`` directly.
 """
 
 from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS, result_rows
+from anomalylab.reporting.ledger import LEDGER_FILE, ledger_counts, ledger_sentence, read_ledger
 from anomalylab.reporting.provenance import PROVENANCE_PACKAGES, SOURCE_PATHS, git_sha, hardware, provenance
-from anomalylab.reporting.ranking import NAB_RANKINGS, nab_series_matrices
+from anomalylab.reporting.ranking import NAB_RANKINGS, nab_series_matrices, nab_sparse_alarms, sparse_alarm
 from anomalylab.reporting.readme import (
     README_END,
     README_START,
@@ -55,8 +57,9 @@ from anomalylab.reporting.tables import (
 )
 
 __all__ = [
-    "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "mean_ci", "metric_stats",
-    "NAB_RANKINGS", "nab_series_matrices",
+    "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "LEDGER_FILE", "ledger_counts",
+    "ledger_sentence", "mean_ci", "metric_stats", "read_ledger",
+    "NAB_RANKINGS", "nab_series_matrices", "nab_sparse_alarms", "sparse_alarm",
     "metric_text", "nab_scores", "paired_values", "pareto_front", "point_rows", "PROTOCOL_RULES", "provenance",
     "PROVENANCE_PACKAGES", "rank_test", "read_scores", "read_tables", "README_END", "readme_markdown",
     "README_START", "result_rows", "RESULTS_FILE", "results_markdown", "sample_positions", "score_rows",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from anomalylab import paths
 from anomalylab.errors import InputError
+from anomalylab.reporting.ledger import LEDGER_FILE, ledger_sentence, read_ledger
 from anomalylab.reporting.stats import mean_ci
 from anomalylab.reporting.summaries import SUMMARIES, SummarySpec, summary_stats, summary_table
 from anomalylab.reporting.tables import read_tables, write_text_atomic
@@ -34,7 +35,8 @@ def results_markdown(tables: pd.DataFrame, specs=SUMMARIES) -> str:
         blocks.append(f"#### {spec.title}{note}\n\n{table.to_markdown(index=False)}")
     names = sorted(set(tables["table"])) if "table" in tables else []
     head = (f"Generated from `figures/tables/` ({', '.join(names)}): mean ± 95 % t-interval over runs (seeds); "
-            "`runs` counts them. "
+            "`runs` counts them; `fit + score s` is the mean seconds per run to fit and to score (`(fit)`: only the "
+            "fit was timed). "
             "`kind`: `ours` rows (thresholds label-free or set on training/validation data) are ranked; `protocol` "
             "rows read the test split (the reason is in their protocol cell) and `published` rows are the seed "
             "projects' or the literature's numbers under their own protocol: neither is ranked.")
@@ -44,19 +46,25 @@ def results_markdown(tables: pd.DataFrame, specs=SUMMARIES) -> str:
 def headline_rows(stats: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
     """One ``ours`` row per model (and series): the model's row under the first of ``spec.rules`` it has.
 
-    The rule order is fixed in advance (``spec.rules``), so the row shown never depends on test results;
-    a seeded model run over too few seeds is left out.
+    The rule order is fixed in advance (``spec.rules``), and where a model has rows under two protocols (K1 in
+    notebook 04 and K1_fit30000 in 05) the protocol with more models comes first, so the row shown never depends
+    on test results; a seeded model run over too few seeds is left out.
     """
     ours = stats[(stats["source"] == "ours") & stats["rank"].notna()]
     order = {r: i for i, r in enumerate(spec.rules)}
-    ours = ours.assign(_order=ours["threshold_rule"].map(order)).sort_values(["series", "model", "_order"])
-    best = ours.drop_duplicates(["series", "model"]).drop(columns="_order")
+    breadth = ours.groupby("protocol")["model"].nunique()
+    ours = ours.assign(_order=ours["threshold_rule"].map(order), _breadth=-ours["protocol"].map(breadth))
+    ours = ours.sort_values(["series", "model", "_order", "_breadth", "protocol"])
+    best = ours.drop_duplicates(["series", "model"]).drop(columns=["_order", "_breadth"])
     return best.sort_values(["series", "rank"])
 
 
 def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "nab_eval", "kdd_k1_whole", "kdd_k2"),
-                    top: int = 5) -> str:
-    """The README's short results: per summary in ``keys``, the ``top`` models' headline ``ours`` rows."""
+                    top: int = 4, leaders: int = 2, ledger: pd.DataFrame | None = None) -> str:
+    """The README's short results: per summary in ``keys``, the ``top`` models' headline ``ours`` rows, then the
+    ``leaders`` best ``published`` rows of the same summary (the field's leaders on the same part, under their own
+    rule, never ranked); with ``ledger`` (:func:`~anomalylab.reporting.ledger.read_ledger`), how often each
+    held-out part has been read."""
     lines = ["| dataset | rank | model | threshold rule | metric | mean ± 95 % CI (runs) |",
              "|---|--:|---|---|---|---|"]
     for spec in specs:
@@ -67,13 +75,18 @@ def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "na
         except InputError:
             continue
         metric = spec.metrics[0]
-        best = headline_rows(stats, spec).head(top)
-        for i, (_, row) in enumerate(best.iterrows()):
-            decimals = 1 if metric.startswith("nab_") else 3
+        decimals = 1 if metric.startswith("nab_") else 3
+        published = stats[stats["source"] == "published"].dropna(subset=[f"{metric}_mean"])
+        ours = headline_rows(stats, spec).head(top)
+        shown = [(str(i + 1), row["model"], row) for i, (_, row) in enumerate(ours.iterrows())]
+        shown += [("", row["model"] if "published" in row["model"] else f"{row['model']} (published)", row)
+                  for _, row in published.nlargest(leaders, f"{metric}_mean").iterrows()]  # fmt: skip
+        for i, (rank, model, row) in enumerate(shown):
             cell = mean_ci(row[f"{metric}_mean"], row.get(f"{metric}_std", np.nan), row["runs"], decimals)
             name = spec.title.split(":")[0] if i == 0 else ""
-            lines.append(f"| {name} | {i + 1} | {row['model']} | {row['threshold_rule']} | {metric} | "
-                         f"{cell} ({row['runs']}) |")  # fmt: skip
+            lines.append(f"| {name} | {rank} | {model} | {row['threshold_rule']} | {metric} | {cell} ({row['runs']}) |")
+    if ledger is not None:
+        lines += ["", ledger_sentence(ledger)]
     return "\n".join(lines)
 
 
@@ -97,13 +110,16 @@ best rows only.
 
 def update_readme(readme: Path | None = None, tables_dir: Path | None = None, specs=SUMMARIES,
                   results: Path | None = None) -> bool:
-    """Rewrite the generated parts: the README's short table (between the markers) and the whole of
-    RESULTS.md (beside the README unless ``results`` is given); returns whether either file changed."""
+    """Rewrite the generated parts: the README's short table (between the markers; with the sentence on held-out
+    reads when ``docs/held_out_ledger.csv`` lies beside it) and the whole of RESULTS.md (beside the README unless
+    ``results`` is given); returns whether either file changed."""
     readme = Path(readme) if readme is not None else paths.ROOT / "README.md"
     results = Path(results) if results is not None else readme.with_name(RESULTS_FILE)
     tables = read_tables(tables_dir)
+    ledger_file = readme.parent / LEDGER_FILE  # a checkout's ledger of held-out reads, cited under the table
+    ledger = read_ledger(ledger_file) if ledger_file.is_file() else None
     text = readme.read_text()
-    new = _replace_between(text, readme_markdown(tables, specs), readme)
+    new = _replace_between(text, readme_markdown(tables, specs, ledger=ledger), readme)
     new_results = f"{RESULTS_HEAD}{README_START}\n{results_markdown(tables, specs)}\n{README_END}\n"
     changed = False
     if new != text:

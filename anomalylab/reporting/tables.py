@@ -18,7 +18,7 @@ import pandas as pd
 
 from anomalylab import paths
 from anomalylab.errors import InputError
-from anomalylab.evaluation import KINDS, PROTOCOL_MODELS, PROTOCOL_RULES, TABLE_COLUMNS
+from anomalylab.evaluation import KINDS, TABLE_COLUMNS, protocol_reason, row_kind
 from anomalylab.metrics import METRICS
 from anomalylab.paths import atomic_path, atomic_paths
 from anomalylab.reporting.provenance import provenance
@@ -43,15 +43,14 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     bad_kind = sorted(set(table["kind"].astype(str)) - set(KINDS))
     if bad_kind:
         raise InputError(f"unknown kind(s) {bad_kind}; every row is one of {KINDS}.")
-    reads_test = (table["kind"] == "ours") & table["threshold_rule"].isin(list(PROTOCOL_RULES))
-    if reads_test.any():
-        rules = sorted(set(table.loc[reads_test, "threshold_rule"]))
-        raise InputError(f"rows under {rules} read the test split and cannot be kind 'ours'; mark them 'protocol'.")
-    scored = (table["kind"] == "ours") & table["model"].isin(list(PROTOCOL_MODELS)) & (table["threshold_rule"] != "")
-    if scored.any():
-        models = sorted(set(table.loc[scored, "model"]))
-        raise InputError(f"{models} score test rows with the other test rows and cannot be kind 'ours'; mark them "
-                         "'protocol'.")  # fmt: skip
+    # the kind a row of ours must have is evaluation.row_kind's (the one place that decides it), from its names
+    ours = table[(table["kind"] == "ours") & (table["threshold_rule"].astype(str) != "")]
+    pairs = ours[["threshold_rule", "model"]].astype(str).drop_duplicates()
+    wrong = [(rule, model) for rule, model in pairs.itertuples(index=False)
+             if row_kind(rule_name=rule, model=model) != "ours"]  # fmt: skip
+    if wrong:
+        raise InputError(f"rows of {sorted(wrong)[:5]} (rule, model) read the test split and cannot be kind 'ours' "
+                         f"({protocol_reason(*wrong[0])}); mark them 'protocol'.")  # fmt: skip
     extra = [c for c in table.columns if c not in TABLE_COLUMNS]
     return table[TABLE_COLUMNS + extra]
 

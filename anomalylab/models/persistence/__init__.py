@@ -23,7 +23,6 @@ for bit (``tests/test_persistence.py``); the hostile files are in ``tests/test_p
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import re
@@ -38,6 +37,7 @@ from anomalylab.errors import InputError
 from anomalylab.models.persistence import place, safety
 from anomalylab.models.persistence.place import FORMAT, MANIFEST
 from anomalylab.models.persistence.safety import DEFAULT_MAX_BYTES
+from anomalylab.models.registry import DETECTORS
 
 VERSION = 2  # 2 added the file list; version 1 directories still load
 READS = (1, 2)
@@ -48,27 +48,12 @@ EXTRA_NAME = re.compile(r"^[a-z][a-z0-9_-]*\.json$")
 __all__ = ["DEFAULT_MAX_BYTES", "Persistable", "load", "read_extra", "save"]
 
 
-@functools.cache
 def _classes() -> dict[str, type]:
-    """The classes ``load`` may rebuild: the package's detectors and their parts, nothing else."""
-    from anomalylab.models import (
-        autoencoders,
-        classical,
-        forecasters,
-        gan,
-        hybrid,
-        selfsupervised,
-        series_baselines,
-        windows,
-    )  # fmt: skip
+    """The classes ``load`` may rebuild: the registered detectors (:mod:`anomalylab.models.registry`, filled by
+    subclassing :class:`~anomalylab.models.base.Detector`) and the parts they hold, nothing else."""
     from anomalylab.preprocessing import Winsorizer
 
-    found = {"Winsorizer": Winsorizer}
-    for module in (autoencoders, classical, forecasters, gan, hybrid, selfsupervised, series_baselines, windows):
-        for name, cls in vars(module).items():
-            if inspect.isclass(cls) and cls.__module__ == module.__name__ and not name.startswith("_"):
-                found[name] = cls
-    return found
+    return {**DETECTORS, "Winsorizer": Winsorizer}
 
 
 def _is_estimator(value) -> bool:
