@@ -305,9 +305,11 @@ def plot_quality_cost(ax, stats: pd.DataFrame, metric: str, title: str = "") -> 
     ax.scatter(cost, rows[f"{metric}_mean"], s=22, color=np.where(rows["front"], COLORS["model"], "0.65"), zorder=3)
     best = rows[rows["front"]].assign(cost=cost).sort_values("cost")
     ax.step(best["cost"], best[f"{metric}_mean"], where="post", color=COLORS["model"], lw=1, label="Pareto front")
-    for i, (_, row) in enumerate(best.iterrows()):  # alternate heights: neighbours on the front do not overlap
-        ax.annotate(row["label"], (row["cost"], row[f"{metric}_mean"]), textcoords="offset points",
-                    xytext=(4, 3 if i % 2 == 0 else -10), fontsize="x-small")  # fmt: skip
+    # the front's points are numbered and named in the legend: names beside close points would overlap
+    for i, (_, row) in enumerate(best.iterrows(), 1):
+        ax.annotate(str(i), (row["cost"], row[f"{metric}_mean"]), textcoords="offset points",
+                    xytext=(3, 3 if i % 2 else -9), fontsize="x-small", color=COLORS["model"], fontweight="bold")
+        ax.plot([], [], " ", label=f"{i}. {row['label']}")
     ax.set_xscale("log")
     fit_only = rows["score_seconds"].isna().all()
     what = "fit seconds per run (scoring not timed)" if fit_only else "fit + scoring seconds per run"
