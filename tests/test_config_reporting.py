@@ -267,8 +267,10 @@ def test_summary_bars_grey_out_protocol_rows_and_the_pareto_front_holds_ranked_o
     assert colours["ours, too few seeds (not ranked)"][3] < 1  # paler than the ranked rows
     fig, ax = plt.subplots()
     plotting.plot_quality_cost(ax, stats, "f1")
-    plotted = {t.get_text() for t in ax.texts}
-    assert plotted <= {"alpha · r", "beta · r"} and "alpha · r" in plotted  # gamma (one seed) and protocol: not on it
+    named = [t.get_text() for t in ax.get_legend().get_texts()][1:]  # after "Pareto front": "1. <label>", ...
+    assert [t.get_text() for t in ax.texts] == [str(i) for i in range(1, len(named) + 1)]  # one number per point
+    assert {n.split(". ", 1)[1] for n in named} <= {"alpha · r", "beta · r"} and "1. alpha · r" in named  # gamma
+    # (one seed) and the protocol row: not on the front
     plt.close("all")
 
 

@@ -76,9 +76,9 @@ SUMMARIES = (
         ("04_kdd_k1", "05_comparison"), r"^K1(?:_fit\d+)?_whole_file$", ("val_q95", "per_cluster_q95"),
         ("pr_auc", "roc_auc", "precision", "recall"),
         note="K1 trains on the normal rows of the 10 % file less a 20 % validation hold-out (77,822 rows; notebook "
-             "04): the deep models, Isolation Forest and PCA on all of them, One-Class SVM on a seeded 10,000, kNN, LOF "
-             "and ECOD on 5,000; K1_fit30000 on a seeded 30,000 of them (notebook 05). Thresholds: 95th percentile of "
-             "the validation inliers' scores, globally or per cluster.",
+             "04): the deep models, Isolation Forest and PCA on all of them, One-Class SVM on a seeded 10,000, kNN, "
+             "LOF and ECOD on 5,000; K1_fit30000 on a seeded 30,000 of them (notebook 05). Thresholds: 95th "
+             "percentile of the validation inliers' scores, globally or per cluster.",
     ),
     SummarySpec(
         "kdd_k1_without_twins", "KDD Cup 99, protocol K1: the whole `corrected` file less the attack rows that copy a "
