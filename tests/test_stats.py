@@ -71,3 +71,21 @@ def test_rank_test_orders_detectors_and_its_cd_is_demsars():
     assert result["nemenyi"].loc["good", "bad"] < 0.05
     with pytest.raises(InputError, match="at least 3 detectors"):
         reporting.rank_test(matrix[["good", "bad"]])
+
+
+def test_mann_whitney_test_is_scipys_unpaired_test_on_the_runs():
+    from scipy import stats as scipy_stats
+
+    rows = pd.DataFrame([{"model": m, "seed": s, "metric": "f2", "value": v}
+                         for m, values in {"a": [0.61, 0.66, 0.58, 0.70, 0.64], "b": [0.55, 0.57, 0.60, 0.52]}.items()
+                         for s, v in enumerate(values)])  # fmt: skip
+    result = reporting.mann_whitney_test(rows, "f2", ("a", {"model": "a"}), ("b", {"model": "b"}))
+    expected = scipy_stats.mannwhitneyu([0.61, 0.66, 0.58, 0.70, 0.64], [0.55, 0.57, 0.60, 0.52])
+    assert result["p_value"] == pytest.approx(expected.pvalue) and result["paired_on"] == "unpaired"
+    assert (result["runs_a"], result["runs_b"], result["pairs"]) == (5, 4, 4)
+    # a seed of one model is no partner of the same seed of the other: shuffling one model's seeds changes nothing
+    shuffled = rows.assign(seed=rows["seed"].where(rows["model"] == "a", rows["seed"][::-1].to_numpy()))
+    assert reporting.mann_whitney_test(shuffled, "f2", ("a", {"model": "a"}), ("b", {"model": "b"}))["p_value"] == \
+        result["p_value"]
+    same = rows.assign(value=0.5)
+    assert reporting.mann_whitney_test(same, "f2", ("a", {"model": "a"}), ("b", {"model": "b"}))["p_value"] == 1.0

@@ -37,7 +37,14 @@ from anomalylab.reporting.scores import (
     table_threshold,
     write_scores,
 )
-from anomalylab.reporting.stats import mean_ci, paired_values, rank_test, t_half_width, wilcoxon_test
+from anomalylab.reporting.stats import (
+    mann_whitney_test,
+    mean_ci,
+    paired_values,
+    rank_test,
+    t_half_width,
+    wilcoxon_test,
+)
 from anomalylab.reporting.summaries import (
     SUMMARIES,
     SummarySpec,
@@ -57,13 +64,12 @@ from anomalylab.reporting.tables import (
 )
 
 __all__ = [
-    "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "LEDGER_FILE", "ledger_counts",
-    "ledger_sentence", "mean_ci", "metric_stats", "read_ledger",
-    "NAB_RANKINGS", "nab_series_matrices", "nab_sparse_alarms", "sparse_alarm",
-    "metric_text", "nab_scores", "paired_values", "pareto_front", "point_rows", "PROTOCOL_RULES", "provenance",
-    "PROVENANCE_PACKAGES", "rank_test", "read_scores", "read_tables", "README_END", "readme_markdown",
-    "README_START", "result_rows", "RESULTS_FILE", "results_markdown", "sample_positions", "score_rows",
-    "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES", "summarize", "summary_stats",
-    "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_scores", "table_threshold", "update_readme",
-    "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
+    "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "LEDGER_FILE",
+    "mann_whitney_test", "ledger_counts", "ledger_sentence", "mean_ci", "metric_stats", "read_ledger", "NAB_RANKINGS",
+    "nab_series_matrices", "nab_sparse_alarms", "sparse_alarm", "metric_text", "nab_scores", "paired_values",
+    "pareto_front", "point_rows", "PROTOCOL_RULES", "provenance", "PROVENANCE_PACKAGES", "rank_test", "read_scores",
+    "read_tables", "README_END", "readme_markdown", "README_START", "result_rows", "RESULTS_FILE", "results_markdown",
+    "sample_positions", "score_rows", "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES",
+    "summarize", "summary_stats", "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_scores",
+    "table_threshold", "update_readme", "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
 ]  # fmt: skip

@@ -102,6 +102,27 @@ def wilcoxon_test(table: pd.DataFrame, metric: str, a: tuple[str, Mapping], b: t
     }  # fmt: skip
 
 
+def mann_whitney_test(table: pd.DataFrame, metric: str, a: tuple[str, Mapping], b: tuple[str, Mapping]) -> dict:
+    """Mann-Whitney U test (two-sided, scipy) of ``a``'s runs against ``b``'s, **unpaired**: for runs whose seed
+    draws no data (a fixed split, as on Mixtiles), where seed ``s`` of one model has nothing to do with seed ``s``
+    of another. Returns the keys of :func:`wilcoxon_test` (``paired_on="unpaired"``, ``pairs`` the smaller run
+    count) and ``runs_a``, ``runs_b``; p is NaN when a group has no run."""
+    values = {label: select_rows(table, metric, filters)["value"].dropna().to_numpy(float) for label, filters in (a, b)}
+    x, y = values[a[0]], values[b[0]]
+    if len(x) and len(y) and not (np.ptp(np.r_[x, y]) == 0):
+        result = stats.mannwhitneyu(x, y, alternative="two-sided")
+        statistic, p_value = float(result.statistic), float(result.pvalue)
+    else:
+        statistic, p_value = float("nan"), (1.0 if len(x) and len(y) else float("nan"))
+    return {
+        "metric": metric, "a": a[0], "b": b[0], "paired_on": "unpaired", "pairs": int(min(len(x), len(y))),
+        "runs_a": len(x), "runs_b": len(y), "mean_a": float(x.mean()) if len(x) else float("nan"),
+        "mean_b": float(y.mean()) if len(y) else float("nan"),
+        "median_a_minus_b": float(np.median(x) - np.median(y)) if len(x) and len(y) else float("nan"),
+        "statistic": statistic, "p_value": p_value,
+    }  # fmt: skip
+
+
 def rank_test(matrix: pd.DataFrame, alpha: float = 0.05) -> dict:
     """Friedman test and Nemenyi post-hoc test of the detectors (columns) over blocks (rows, e.g. series),
     higher values better.
