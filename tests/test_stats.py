@@ -87,5 +87,7 @@ def test_mann_whitney_test_is_scipys_unpaired_test_on_the_runs():
     shuffled = rows.assign(seed=rows["seed"].where(rows["model"] == "a", rows["seed"][::-1].to_numpy()))
     assert reporting.mann_whitney_test(shuffled, "f2", ("a", {"model": "a"}), ("b", {"model": "b"}))["p_value"] == \
         result["p_value"]
+    copied = pd.concat([rows, rows[rows["model"] == "b"]])  # a later table repeating b's runs counts them once
+    assert reporting.mann_whitney_test(copied, "f2", ("a", {"model": "a"}), ("b", {"model": "b"}))["runs_b"] == 4
     same = rows.assign(value=0.5)
     assert reporting.mann_whitney_test(same, "f2", ("a", {"model": "a"}), ("b", {"model": "b"}))["p_value"] == 1.0

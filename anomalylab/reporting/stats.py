@@ -107,7 +107,9 @@ def mann_whitney_test(table: pd.DataFrame, metric: str, a: tuple[str, Mapping], 
     draws no data (a fixed split, as on Mixtiles), where seed ``s`` of one model has nothing to do with seed ``s``
     of another. Returns the keys of :func:`wilcoxon_test` (``paired_on="unpaired"``, ``pairs`` the smaller run
     count) and ``runs_a``, ``runs_b``; p is NaN when a group has no run."""
-    values = {label: select_rows(table, metric, filters)["value"].dropna().to_numpy(float) for label, filters in (a, b)}
+    # one value per run: a run that a later notebook copied (03 shows 02's DeepAnT) is counted once, by its seed
+    values = {label: select_rows(table, metric, filters).groupby("seed", dropna=False)["value"].mean().dropna()
+              .to_numpy(float) for label, filters in (a, b)}  # fmt: skip
     x, y = values[a[0]], values[b[0]]
     if len(x) and len(y) and not (np.ptp(np.r_[x, y]) == 0):
         result = stats.mannwhitneyu(x, y, alternative="two-sided")
