@@ -19,8 +19,7 @@ from anomalylab.models.registry import describe
 ONE_COLUMN = " (one column)"  # the help of a model that scores a single value column ends with this
 
 
-def _presets(m, lookback: int, epochs: int, seed: int) -> dict:
-    window = lambda inner: m.WindowDetector(inner, window=lookback)  # noqa: E731
+def _presets(m, lookback: int, epochs: int, seed: int, window) -> dict:
     return {
         "deepant": (lambda: m.CNNForecaster(lookback=lookback, epochs=epochs, seed=seed, name="deepant"),
                     "DeepAnT CNN forecaster; score = forecast error"),
@@ -67,8 +66,8 @@ def models(lookback: int, epochs: int, seed: int) -> dict:
     from anomalylab import models as m
     from anomalylab.models.registry import DETECTORS
 
-    entries = _presets(m, lookback, epochs, seed)
     window_of = lambda inner: m.WindowDetector(inner, window=lookback)  # noqa: E731
+    entries = _presets(m, lookback, epochs, seed, window_of)
     for name, cls in sorted(DETECTORS.items(), key=lambda item: item[0].lower()):
         entry = class_entry(cls, lookback, epochs, seed, window_of)
         if entry is not None:

@@ -62,6 +62,7 @@ def protocol_reason(rule_name: str = "", model: str = "") -> str:
     """Why a ``protocol`` row reads the test split, for the tables' readers."""
     return PROTOCOL_RULES.get(rule_name) or PROTOCOL_MODELS.get(model, "reads the test split")
 
+
 def result_rows(
     metrics: Mapping[str, float],
     *,

@@ -123,7 +123,7 @@ def evaluate_scores(
     for rule_name, rule in rules.items():
         threshold = float(rule(s_fit, y_fit, sp_fit))
         report = flag_report(y_test, (s_test >= threshold).astype("int8")) | free
-        kind = given if given != "ours" else row_kind(rule, rule_name=rule_name, model=row_keys.get("model", ""))
+        kind = given if given != "ours" else row_kind(rule)  # result_rows adds what the names say
         rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=kind, **row_keys)
     return rows
 

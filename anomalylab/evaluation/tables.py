@@ -327,7 +327,7 @@ def _table_rows(result: dict, splits: TabularSplits, rules: Mapping[str, TableRu
                 threshold = float(rule(val_scores, splits.y_val, test_scores[mask]))
                 # rows of a table are not a series: no range-, event-wise or VUS metrics
                 report = detection_report(splits.y_test[mask], test_scores[mask], threshold, series=False)
-            kind = row_kind(rule, transductive=result.get("transductive"), model=keys["model"])
+            kind = row_kind(rule, transductive=result.get("transductive"))  # result_rows adds what the names say
             rows += result_rows(report, threshold_rule=rule_name, threshold=threshold, kind=kind, **subset_keys)
         rows += result_rows({k: result[k] for k in ("fit_seconds", "score_seconds")}, **subset_keys)
     return rows
