@@ -82,12 +82,17 @@ explorer: | $(ENV_STAMP) ## build explorer/index.html (one offline page) from fi
 readme: | $(ENV_STAMP) ## regenerate the README's short table and RESULTS.md from figures/tables (no notebook runs)
 	$(PY) -m anomalylab.reporting
 
+# Full runs keep each fit's scores in build/fit-cache (anomalylab/evaluation/fitcache.py): rerunning a notebook
+# after an edit of its prose, rules or figures reads them back; an edit of a model, the data or the libraries
+# refits. `make reproduce FIT_CACHE=` fits everything; delete build/fit-cache to empty it.
+FIT_CACHE ?= build/fit-cache
+
 # Each notebook runs into build/papermill and replaces the committed one only when it finished.
 # Stamps chain the notebooks in order: a later notebook reads what an earlier one wrote.
 build/stamps/%.full: notebooks/%.ipynb $(DATA_STAMP) $(SEEDS_STAMP) | $(ENV_STAMP)
 	@mkdir -p build/papermill build/stamps
 	@echo "== $* (full) =="
-	ANOMALYLAB_QUICK=0 $(PAPERMILL) --cwd notebooks $< build/papermill/$*.ipynb
+	ANOMALYLAB_QUICK=0 ANOMALYLAB_FIT_CACHE=$(if $(FIT_CACHE),$(abspath $(FIT_CACHE))) $(PAPERMILL) --cwd notebooks $< build/papermill/$*.ipynb
 	mv build/papermill/$*.ipynb $<
 	touch $@
 

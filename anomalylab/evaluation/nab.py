@@ -20,6 +20,7 @@ import pandas as pd
 from anomalylab import datasets, runner
 from anomalylab.datasets import nab_probationary_length
 from anomalylab.errors import InputError
+from anomalylab.evaluation.fitcache import cache_note, cached
 from anomalylab.evaluation.rows import result_rows
 from anomalylab.evaluation.series import score_series
 from anomalylab.metrics import NAB_PROFILE_METRIC, nab_score, nab_series_scores, range_metrics, runs, vus
@@ -109,7 +110,10 @@ def nab_runs(
     tasks = [runner.Task(f"{desc}: {name} seed {seed}", _series_task,
                          {"make_detector": make_detector, "seed": seed, "name": name})
              for seed in seeds for name in names]  # fmt: skip
-    results = iter(runner.run(tasks, shared={"values": values}, desc=desc, progress=progress))
+    done = runner.run(tasks, shared={"values": values}, desc=desc, progress=progress)
+    if note := cache_note(done):
+        print(f"{desc}: {note}")
+    results = ({k: v for k, v in result.items() if k != "from_cache"} for result in done)
     runs = {}
     for seed in seeds:
         out = [groups[name].assign(**next(results)) for name in names]
@@ -117,6 +121,7 @@ def nab_runs(
     return runs
 
 
+@cached(score_series, nab_probationary_length)
 def _series_task(make_detector, seed, name: str, values: dict) -> dict:
     """One (seed, series) of :func:`nab_runs`: a fresh detector fitted on the series' probationary rows,
     its raw score of every row and the fit's seconds."""

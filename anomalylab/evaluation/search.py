@@ -18,12 +18,14 @@ import pandas as pd
 
 from anomalylab import runner
 from anomalylab.errors import InputError
-from anomalylab.evaluation.tables import TabularSplits, _cap_rows
+from anomalylab.evaluation.fitcache import cache_note, cached
+from anomalylab.evaluation.tables import TabularSplits, _cap_rows, _sample_rows
 from anomalylab.metrics import pr_auc, roc_auc
 
 SEARCH_METRICS = {"pr_auc": pr_auc, "roc_auc": roc_auc}
 
 
+@cached(_cap_rows, _sample_rows)
 def fit_and_score_validation(make_detector, seed: int, splits: TabularSplits, max_fit_rows: int | None) -> dict:
     """One candidate on one draw: fitted on a seeded ``max_fit_rows`` of the training inliers (validation
     inliers for early stopping), scored on the validation rows. Returns the scores, fit seconds and epochs."""
@@ -70,8 +72,11 @@ def search_table(
         splits = replace(splits, X_test=splits.X_test[:0], y_test=splits.y_test[:0], test_rows=splits.test_rows[:0])
         tasks = [runner.Task(f"{model} {config}", fit_and_score_validation, {"make_detector": make, "seed": seed})
                  for model, configs in candidates.items() for config, make in configs.items()]  # fmt: skip
-        results = iter(runner.run(tasks, shared={"splits": splits, "max_fit_rows": max_fit_rows},
-                                  desc=f"search, {splits.protocol} draw {i}", progress=progress))  # fmt: skip
+        done = runner.run(tasks, shared={"splits": splits, "max_fit_rows": max_fit_rows},
+                          desc=f"search, {splits.protocol} draw {i}", progress=progress)  # fmt: skip
+        if note := cache_note(done):
+            print(f"search, {splits.protocol} draw {i}: {note}")
+        results = iter(done)
         for model, configs in candidates.items():
             for config in configs:
                 result = next(results)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from anomalylab import runner
 from anomalylab.errors import InputError
+from anomalylab.evaluation.fitcache import cache_note, cached
 from anomalylab.evaluation.rows import PROTOCOL_RULES, SPLITS, Rule, result_rows, row_kind
 from anomalylab.metrics import flag_report, threshold_free_report
 from anomalylab.preprocessing import scores_on_index
@@ -157,6 +158,7 @@ def oracle_rows(
     return rows
 
 
+@cached(fit_inputs, history_length, score_series)
 def fit_and_score(make_detector, seed, frame: pd.DataFrame, *, value: str, split: str) -> dict:
     """One task of the series protocol: ``make_detector(seed)`` fitted on the training rows (the validation
     rows, with the history they need, drive early stopping) and its scores of every row (NaN for its history),
@@ -200,7 +202,10 @@ def evaluate_series_grid(
     tasks = [runner.Task(f"{name} seed {seed}", fit_and_score,
                          {"make_detector": make, "seed": seed, "value": value, "split": split})
              for name, (make, seeds, _) in models.items() for seed in seeds]  # fmt: skip
-    results = iter(runner.run(tasks, shared={"frame": data}, desc=desc or dataset, progress=progress))
+    done = runner.run(tasks, shared={"frame": data}, desc=desc or dataset, progress=progress)
+    if note := cache_note(done):
+        print(f"{desc or dataset}: {note}")
+    results = iter(done)
     rows, all_scores = [], {}
     for name, (_, seeds, rules) in models.items():
         columns = {}

@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 from anomalylab import runner
 from anomalylab.datasets.kdd import kdd_twin_rows
 from anomalylab.errors import InputError
+from anomalylab.evaluation.fitcache import cache_note, cached
 from anomalylab.evaluation.rows import Rule, result_rows, row_kind
 from anomalylab.metrics import detection_report
 from anomalylab.preprocessing import KDDEncoder
@@ -40,6 +42,8 @@ class TabularSplits:
     subsets: tuple[str, ...]
     encoder: object
     unseen_in_test: dict  # rows of the test data per categorical feature whose category the fit rows lack
+    # what a fit and its scores read (the fit cache's key): not the labels of the test rows, nor the encoder itself
+    cache_fields: ClassVar[tuple[str, ...]] = ("X_train", "X_val", "y_val", "X_test")
 
     def describe(self) -> pd.DataFrame:
         """Rows and outliers per part: what each model is fitted on, tuned on and tested on."""
@@ -262,6 +266,7 @@ def table_rule_test_quantile(q: float = 0.8) -> TableRule:
                 "outlier share is known")  # fmt: skip
 
 
+@cached()
 def fit_and_score_table(make_detector, seed, splits: TabularSplits) -> dict:
     """One task of the tabular protocols: ``make_detector(seed)`` fitted on the training inliers (validation
     inliers for early stopping), its validation and test scores, and the seconds fit and test scoring took."""
@@ -298,7 +303,10 @@ def evaluate_table_grid(
             raise InputError(f"{name}: seeds is empty; pass (None,) for a deterministic detector.")
     tasks = [runner.Task(f"{name} seed {seed}", fit_and_score_table, {"make_detector": make, "seed": seed})
              for name, (make, seeds, _) in models.items() for seed in seeds]  # fmt: skip
-    results = iter(runner.run(tasks, shared={"splits": splits}, desc=desc or splits.protocol, progress=progress))
+    done = runner.run(tasks, shared={"splits": splits}, desc=desc or splits.protocol, progress=progress)
+    if note := cache_note(done):
+        print(f"{desc or splits.protocol}: {note}")
+    results = iter(done)
     rows, all_scores = [], {}
     for name, (_, seeds, rules) in models.items():
         columns = {}
