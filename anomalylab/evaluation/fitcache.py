@@ -31,6 +31,7 @@ import inspect
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -192,7 +193,7 @@ def load(folder: Path, key: str) -> dict | None:
             if meta.get("format") != FORMAT or meta.get("key") != key:
                 return None
             result = {name: stored[f"array:{name}"] for name in meta["arrays"]}
-    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, json.JSONDecodeError, zipfile.BadZipFile):
         return None
     values = meta["values"]
     if not isinstance(values, dict):
@@ -230,22 +231,26 @@ def store(folder: Path, key: str, result: Mapping) -> bool:
 
 
 def cached(*helpers: Callable):
-    """Decorator for a task ``fn(make_detector, seed, **arguments) -> dict``: with the cache on, a task whose key is
+    """Decorator for a task ``fn(make_detector, seed, ...) -> dict``: with the cache on, a task whose key is
     stored returns the stored result (with ``from_cache=True``), and a new result is stored. ``helpers`` are the
     functions outside the detector layers whose code decides the result (their source enters the key)."""
 
     def decorate(fn):
+        signature = inspect.signature(fn)
+
         @functools.wraps(fn)
-        def task(make_detector, seed, **arguments):
+        def task(make_detector, seed, *args, **kwargs):
             folder = cache_dir()
             if folder is None:
-                return fn(make_detector, seed, **arguments)
+                return fn(make_detector, seed, *args, **kwargs)
+            bound = signature.bind(make_detector, seed, *args, **kwargs)  # a positional argument keys as its name
+            arguments = dict(list(bound.arguments.items())[2:])
             detector = make_detector(seed)
             key = task_key(fn, helpers, detector, seed, arguments)
             stored = load(folder, key) if key else None
             if stored is not None:
                 return {**stored, "from_cache": True}
-            result = fn(lambda _seed: detector, seed, **arguments)  # the detector just described, not a new one
+            result = fn(lambda _seed: detector, seed, *args, **kwargs)  # the detector just described, not a new one
             if key:
                 store(folder, key, result)
             return result
