@@ -22,7 +22,8 @@ from anomalylab.errors import InputError
 from anomalylab.paths import atomic_path
 from anomalylab.reporting import pareto_front, t_half_width
 
-KIND_COLORS = {"ours": "#4C72B0", "protocol": "#DD8452", "published": "#9A9A9A"}  # bars coloured by what a row is
+# bars coloured by what a row is
+KIND_COLORS = {"ours": "#4C72B0", "protocol": "#DD8452", "published": "#9A9A9A", "post hoc": "#C44E52"}
 MANY_COLORS = "tab20"  # more than ten detectors in one panel: twenty distinguishable colours
 COLORS = {
     "series": "#4C72B0",

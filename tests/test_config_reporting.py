@@ -147,7 +147,28 @@ def test_rows_whose_rule_reads_the_test_split_are_never_ours():
     with pytest.raises(InputError, match="unknown kind"):
         reporting.check_table(pd.DataFrame(row).assign(kind="mine"))
     with pytest.raises(InputError, match="kind must be"):
-        reporting.result_rows({"f1": 0.9}, dataset="d", model="m", kind="post hoc")
+        reporting.result_rows({"f1": 0.9}, dataset="d", model="m", kind="later")
+
+
+def test_post_hoc_rows_are_their_own_kind_and_never_ranked():
+    from anomalylab import evaluation
+
+    rows = [*reporting.result_rows({"f1": 0.9}, dataset="d", model="v (post hoc)", threshold_rule="r", seed=0),
+            *reporting.result_rows({"f1": 0.8}, dataset="d", model="v (post hoc)", threshold_rule="test_q80 (protocol)",
+                                   seed=0)]  # fmt: skip
+    with pytest.raises(InputError, match="named post hoc but have kind 'ours'"):
+        reporting.check_table(pd.DataFrame(rows))
+    marked = evaluation.post_hoc(pd.DataFrame(rows))
+    assert list(marked["kind"]) == ["post hoc", "post hoc"]  # the protocol rule's row too: never compared
+    reporting.check_table(marked)
+    good = reporting.result_rows({"f1": 0.5}, dataset="d", model="m", threshold_rule="r", seed=0, protocol="p")
+    good += reporting.result_rows({"f1": 0.6}, dataset="d", model="m", threshold_rule="r", seed=1, protocol="p")
+    table = pd.concat([pd.DataFrame(good), marked.assign(protocol="p")], ignore_index=True).assign(table="t")
+    spec = reporting.SummarySpec("k", "K", ("t",), r"^p$", ("r",), ("f1",), min_runs=1)
+    stats = reporting.summary_stats(table, spec)
+    assert list(stats["model"]) == ["m"]  # the post hoc variant scored higher, and is not in the summary
+    with pytest.raises(InputError, match="no 'kind' column"):
+        evaluation.post_hoc(pd.DataFrame({"model": ["m"]}))
 
 
 def test_no_committed_row_that_reads_test_data_is_ours():
@@ -179,7 +200,7 @@ def test_update_readme_rewrites_only_the_generated_parts(tmp_path):
     assert reporting.update_readme(readme, tables, specs=(spec,)) is True
     text = readme.read_text()
     assert text.startswith("# top\n") and text.endswith("bottom\n") and "stale" not in text
-    assert "| A title | 1 | alpha | r | f1 | 0.850 ± 0.635 (2) |" in text
+    assert "| A title | a | alpha | r | f1 | 0.850 ± 0.635 (2) |" in text  # 2 runs each: alpha and beta tie
     results = (tmp_path / "RESULTS.md").read_text()
     assert "#### A title" in results and "0.850 ± 0.635" in results
     assert reporting.update_readme(readme, tables, specs=(spec,)) is False  # already up to date

@@ -16,9 +16,10 @@ from anomalylab.models.classical import TRANSDUCTIVE_REASON
 SPLITS = ("train", "val", "test")
 TABLE_COLUMNS = ["dataset", "protocol", "series", "model", "seed", "threshold_rule", "kind", "metric", "value"]
 # What a row is: ``ours`` (threshold label-free or tuned on training/validation data only, model chosen on
-# validation only), ``protocol`` (a rule that reads test scores or test labels, kept only to compare with papers)
-# or ``published`` (a paper's or seed project's number under its own protocol). Only ``ours`` rows are ranked.
-KINDS = ("ours", "protocol", "published")
+# validation only), ``protocol`` (a rule that reads test scores or test labels, kept only to compare with papers),
+# ``published`` (a paper's or seed project's number under its own protocol) or ``post hoc`` (a variant designed after
+# reading test results: a diagnosis, never a result). Only ``ours`` rows are ranked.
+KINDS = ("ours", "protocol", "published", "post hoc")
 # Threshold rules that read the test split, with the one-line reason shown beside their rows. A row under one of
 # these names is never ``ours`` (``reporting.check_table`` refuses it).
 PROTOCOL_RULES = {
@@ -61,6 +62,15 @@ def row_kind(rule: Rule | None = None, *, transductive: str | None = None, rule_
 def protocol_reason(rule_name: str = "", model: str = "") -> str:
     """Why a ``protocol`` row reads the test split, for the tables' readers."""
     return PROTOCOL_RULES.get(rule_name) or PROTOCOL_MODELS.get(model, "reads the test split")
+
+
+def post_hoc(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every row marked ``post hoc``: for variants designed after reading test results (a diagnosis
+    of a gap to a paper, say), which are never ranked, recommended or compared in a summary, whatever their rule
+    (a row under a rule that reads the test split is post hoc too)."""
+    if "kind" not in table:
+        raise InputError("the table has no 'kind' column; make it with result_rows or an evaluate_* function.")
+    return table.assign(kind="post hoc")
 
 
 def result_rows(

@@ -78,8 +78,10 @@ def summary_rows(tables: pd.DataFrame | None) -> dict[str, dict[str, list[list[s
             continue
         metric = specs[key].metrics[0]
         out[key] = {}
+        best = set(next((g for g in table["group"] if g), ""))  # the letters of the best ranked row
         for _, row in table.iterrows():  # in the summary's order: ranked ours rows first
-            kind = f"{row['kind']} ★ best" if row["kind"] == "ours" and str(row["rank"]) == "1" else row["kind"]
+            # the best row and every row the tests cannot tell from it (a shared letter)
+            kind = f"{row['kind']} ★ best" if row["kind"] == "ours" and best & set(row["group"]) else row["kind"]
             cells = [row["threshold rule"] or "—", kind, f"{metric} {row.get(metric, '')}", row["runs"]]
             out[key].setdefault(row["model"], []).append([html.escape(str(c)) for c in cells])
     return out

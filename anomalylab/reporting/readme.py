@@ -37,36 +37,31 @@ def results_markdown(tables: pd.DataFrame, specs=SUMMARIES) -> str:
     head = (f"Generated from `figures/tables/` ({', '.join(names)}): mean ± 95 % t-interval over runs (seeds); "
             "`runs` counts them; `fit + score s` is the mean seconds per run to fit and to score (`(fit)`: only the "
             "fit was timed). "
-            "`kind`: `ours` rows (thresholds label-free or set on training/validation data) are ranked; `protocol` "
+            "`kind`: `ours` rows (thresholds label-free or set on training/validation data) are ranked, one per model "
+            "(its row under the first of the summary's rules it has, an order fixed in advance); `group`: rows that "
+            "share a letter do not differ significantly (per-pair tests corrected with Holm's method over the "
+            "summary's comparisons; a row above another is established only where they share no letter). `protocol` "
             "rows read the test split (the reason is in their protocol cell) and `published` rows are the seed "
             "projects' or the literature's numbers under their own protocol: neither is ranked.")
     return "\n\n".join([head, *blocks])
 
 
-def headline_rows(stats: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
-    """One ``ours`` row per model (and series): the model's row under the first of ``spec.rules`` it has.
-
-    The rule order is fixed in advance (``spec.rules``), and where a model has rows under two protocols (K1 in
-    notebook 04 and K1_fit30000 in 05) the protocol with more models comes first, so the row shown never depends
-    on test results; a seeded model run over too few seeds is left out.
-    """
+def headline_rows(stats: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:  # noqa: ARG001
+    """The ranked ``ours`` rows of a summary: one per model (and series), its row under the first of
+    ``spec.rules`` it has (see :func:`~anomalylab.reporting.summaries.summary_stats`), best mean first."""
     ours = stats[(stats["source"] == "ours") & stats["rank"].notna()]
-    order = {r: i for i, r in enumerate(spec.rules)}
-    breadth = ours.groupby("protocol")["model"].nunique()
-    ours = ours.assign(_order=ours["threshold_rule"].map(order), _breadth=-ours["protocol"].map(breadth))
-    ours = ours.sort_values(["series", "model", "_order", "_breadth", "protocol"])
-    best = ours.drop_duplicates(["series", "model"]).drop(columns=["_order", "_breadth"])
-    return best.sort_values(["series", "rank"])
+    return ours.sort_values(["series", "rank"])
 
 
 def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "nab_eval", "kdd_k1_whole", "kdd_k2"),
                     top: int = 4, leaders: int = 2, ledger: pd.DataFrame | None = None) -> str:
-    """The README's short results: per summary in ``keys``, the ``top`` models' headline ``ours`` rows, then the
+    """The README's short results: per summary in ``keys``, the ``top`` models' ranked ``ours`` rows with their
+    letter groups (rows sharing a letter do not differ significantly), then the
     ``leaders`` best ``published`` rows of the same summary (the field's leaders on the same part, under their own
     rule, never ranked); with ``ledger`` (:func:`~anomalylab.reporting.ledger.read_ledger`), how often each
     held-out part has been read."""
-    lines = ["| dataset | rank | model | threshold rule | metric | mean ± 95 % CI (runs) |",
-             "|---|--:|---|---|---|---|"]
+    lines = ["| dataset | group | model | threshold rule | metric | mean ± 95 % CI (runs) |",
+             "|---|:-:|---|---|---|---|"]
     for spec in specs:
         if spec.key not in keys:
             continue
@@ -78,7 +73,7 @@ def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "na
         decimals = 1 if metric.startswith("nab_") else 3
         published = stats[stats["source"] == "published"].dropna(subset=[f"{metric}_mean"])
         ours = headline_rows(stats, spec).head(top)
-        shown = [(str(i + 1), row["model"], row) for i, (_, row) in enumerate(ours.iterrows())]
+        shown = [(row["group"], row["model"], row) for _, row in ours.iterrows()]
         shown += [("", row["model"] if "published" in row["model"] else f"{row['model']} (published)", row)
                   for _, row in published.nlargest(leaders, f"{metric}_mean").iterrows()]  # fmt: skip
         for i, (rank, model, row) in enumerate(shown):

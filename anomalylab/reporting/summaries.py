@@ -11,6 +11,7 @@ import pandas as pd
 
 from anomalylab.errors import InputError
 from anomalylab.evaluation import protocol_reason
+from anomalylab.reporting.groups import PAIRINGS, ranked_groups
 from anomalylab.reporting.stats import mean_ci
 from anomalylab.reporting.tables import check_table
 
@@ -26,6 +27,11 @@ class SummarySpec:
     ``metrics[0]`` (higher is better); a model with randomness run over fewer
     than ``min_runs`` seeds is shown but not ranked. ``protocol`` and
     ``published`` rows come after them, each in its own block.
+
+    ``pairing`` says how two ranked rows are tested (:mod:`anomalylab.reporting.groups`): ``"seed"`` where a
+    seed draws the data, ``"unpaired"`` where the split is fixed, ``"series"`` where per-series scores exist
+    (NAB: ``series_half`` picks the half of the corpus, None for every series). Rows the tests cannot tell apart
+    share a rank.
     """
 
     key: str
@@ -38,6 +44,12 @@ class SummarySpec:
     by_series: bool = False
     note: str = ""
     min_runs: int = 3
+    pairing: str = "unpaired"
+    series_half: str | None = None
+
+    def __post_init__(self):
+        if self.pairing not in PAIRINGS:
+            raise InputError(f"{self.key}: pairing must be one of {PAIRINGS}, got {self.pairing!r}.")
 
 
 SUMMARIES = (
@@ -49,7 +61,8 @@ SUMMARIES = (
         note="val_mean_3sd: label-free, mean + 3 std of the validation scores; trainval_best_f2: threshold of best F2 "
              "on the training + validation hours; relative_0.40: the seed's fixed rule (flag when the forecast is off "
              "by more than 40 %). `deepant_selected` is the forecaster variant and rule chosen by rolling-origin folds "
-             "on the training + validation hours (notebook 02).",
+             "on the training + validation hours (notebook 02). The split is fixed: a seed only initialises a model, "
+             "so runs are compared unpaired.",
     ),
     SummarySpec(
         "nab_eval", "NAB v1.1, evaluation half (31 of 58 series): threshold fixed on the development half",
@@ -58,13 +71,16 @@ SUMMARIES = (
         note="nab_dev_optimised: the corpus threshold that maximises the score of the development half "
              "(`anomalylab/nab_split.csv`, 27 series), applied to the evaluation half. Every choice of ours on NAB "
              "(score rescaling, its window, the threshold) is made on the development half. Published rows: NAB's "
-             "own detectors from their shipped result files at their shipped thresholds (tuned on all 58 series).",
+             "own detectors from their shipped result files at their shipped thresholds (tuned on all 58 series). Ours "
+             "are compared by a Wilcoxon test over the 31 series' scores.",
+        pairing="series", series_half="eval",
     ),
     SummarySpec(
         "nab", "NAB v1.1, all 58 series: beside NAB's scoreboard", ("02_nab", "03_nab_attention"), r"^nab_v1\.1$",
         ("nab_dev_optimised",), ("nab_standard", "nab_low_fp", "nab_low_fn"), published=r"scoreboard",
         note="Our rows use the development half's threshold (27 of these series were used to set it); the protocol "
              "rows use NAB's corpus-optimised threshold, as every scoreboard entry does.",
+        pairing="series",
     ),
     SummarySpec(
         "spike", "Synthetic spike series: the spikes in the test part (labels from notebook 01's rolling-median rule)",
@@ -78,7 +94,9 @@ SUMMARIES = (
         note="K1 trains on the normal rows of the 10 % file less a 20 % validation hold-out (77,822 rows; notebook "
              "04): the deep models, Isolation Forest and PCA on all of them, One-Class SVM on a seeded 10,000, kNN, "
              "LOF and ECOD on 5,000; K1_fit30000 on a seeded 30,000 of them (notebook 05). Thresholds: 95th "
-             "percentile of the validation inliers' scores, globally or per cluster.",
+             "percentile of the validation inliers' scores, globally or per cluster. A seed draws the validation "
+             "hold-out and the sample, so runs pair by seed within a protocol.",
+        pairing="seed",
     ),
     SummarySpec(
         "kdd_k1_without_twins", "KDD Cup 99, protocol K1: the whole `corrected` file less the attack rows that copy a "
@@ -86,6 +104,7 @@ SUMMARIES = (
         ("roc_auc", "pr_auc", "precision", "recall"),
         note="Attack rows whose 41 features equal a normal row's (of either file) score as their normal copies in any "
              "detector of the features; notebook 04 counts them and computes the ceilings they set on the whole file.",
+        pairing="seed",
     ),
     SummarySpec(
         "kdd_k1_sample", "KDD Cup 99, protocol K1: the seed's sample of 8,000 normal and 2,000 attack rows",
@@ -93,6 +112,7 @@ SUMMARIES = (
         ("val_q95", "per_cluster_q95", "val_best_f1"), ("f1", "precision", "recall", "roc_auc"),
         published=r"^ffl_published",
         note="val_best_f1: best F1 on the labelled validation split (attacks of the training file only).",
+        pairing="seed",
     ),
     SummarySpec(
         "kdd_k2", "KDD Cup 99, protocol K2 (DAGMM / ALAD): normal traffic is the outlier class",
@@ -102,12 +122,14 @@ SUMMARIES = (
              "20 % of test scores), reads the test scores: its rows are shown apart, to compare with the papers. "
              "Every seed draws its own 50/50 split. ECOD's rows are protocol: PyOD scores test rows with the other "
              "test rows.",
+        pairing="seed",
     ),
     SummarySpec(
         "kdd_k2_dedup", "KDD Cup 99, K2 de-duplicated: exact copies removed before the 50/50 split",
         ("04_kdd_k2",), r"^K2_dedup_second_half$", ("val_q99",), ("f1", "precision", "recall", "roc_auc"),
         note="One row of each set of identical rows of the 10 % file; normal traffic (the outlier class) is then the "
              "majority of the rows (notebook 04 counts them), so test_q80 cannot reach full recall.",
+        pairing="seed",
     ),
     SummarySpec(
         "sequence", "Windows of real series (24 steps): sequence autoencoders vs forecast error and Isolation Forest",
@@ -126,11 +148,14 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
 
     ``source`` is ``ours`` (ranked; ``rank`` NaN for a seeded model with fewer than ``spec.min_runs``
     runs), ``protocol`` (a rule that reads the test split; ``reason`` says which) or ``published``; the
-    blocks come in that order.
+    blocks come in that order. ``rank`` is the position by mean; ``group`` holds the ranked rows' letters
+    (:func:`~anomalylab.reporting.groups.ranked_groups`: rows sharing a letter do not differ significantly after
+    Holm's correction over the summary's comparisons) and ``tied`` whether a row shares one.
     """
     rows = check_table(tables[tables["table"].isin(spec.tables)] if "table" in tables else tables)
     rows = rows.assign(series=rows["series"].astype(object).fillna("").astype(str),
                        threshold_rule=rows["threshold_rule"].astype(object).fillna("").astype(str))
+    per_series = rows[rows["series"] != ""]  # NAB's per-series rows: what a "series" pairing tests on
     if not spec.by_series:
         rows = rows[rows["series"] == ""]
     keys = ["series", "model", "threshold_rule", "protocol"]
@@ -181,9 +206,27 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
     out["_unranked"] = (out["source"] == "ours") & out["seeded"] & (out["runs"] < spec.min_runs)
     sort = (["series"] if spec.by_series else []) + ["_block", "_unranked", rank_col]
     out = out.sort_values(sort, ascending=[True] * (len(sort) - 1) + [False], na_position="last")
+    # one ranked row per model (and series): its row under the first of spec.rules it has, and where a model has
+    # rows under two protocols (K1 in notebook 04, K1_fit30000 in 05) the protocol with more models; an order
+    # fixed in advance, so which row is ranked never depends on test results
+    ours = out[(out["source"] == "ours") & ~out["_unranked"]]
+    breadth = ours.groupby("protocol")["model"].nunique()
+    order = ours.assign(_rule=ours["threshold_rule"].map({r: i for i, r in enumerate(spec.rules)}),
+                        _breadth=-ours["protocol"].map(breadth))  # fmt: skip
+    first = order.sort_values(["series", "model", "_rule", "_breadth", "protocol"]).drop_duplicates(["series", "model"])
+    out["second_rule"] = (out["source"] == "ours") & ~out["_unranked"] & ~out.index.isin(first.index)
+    out = out.assign(_unranked=out["_unranked"] | out["second_rule"]).sort_values(sort, ascending=[True] * (
+        len(sort) - 1) + [False], na_position="last")  # fmt: skip
     ranked = (out["source"] == "ours") & ~out["_unranked"]
-    out["rank"] = np.nan
+    ranked_ids = out.index[ranked]
+    runs = {i: _runs(rows, per_series, out.loc[i], spec) for i in ranked_ids}
+    groups = ranked_groups(runs, spec.pairing, families=dict(out.loc[ranked_ids, "series"]) if spec.by_series else None,
+                           draws=dict(out.loc[ranked_ids, "protocol"]))  # fmt: skip
+    out["rank"] = np.nan  # the position by mean, best first: an order the letters may not support
     out.loc[ranked, "rank"] = out[ranked].groupby(["series"] if spec.by_series else ["_block"]).cumcount() + 1
+    out["group"], out["tied"] = "", False
+    out.loc[ranked_ids, "group"] = groups["letters"]
+    out.loc[ranked_ids, "tied"] = groups["tied"]
     # a label for figures: model and rule, and the protocol when our rows come from more than one
     protocols = out.loc[out["source"] == "ours", "protocol"].unique()
     common = len(os.path.commonprefix([p[::-1] for p in protocols])) if len(protocols) > 1 else 0
@@ -193,16 +236,38 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
     return out.drop(columns=["_block", "_unranked"]).reset_index(drop=True)
 
 
+def _runs(rows: pd.DataFrame, per_series: pd.DataFrame, row: pd.Series, spec: SummarySpec) -> pd.Series:
+    """The runs a ranked row is tested on: its values of ``spec.metrics[0]`` per seed (NaN index: a deterministic
+    detector's one run), or for a ``"series"`` pairing its per-series values (mean over seeds) on the half."""
+    metric = spec.metrics[0]
+    if spec.pairing == "series":
+        from anomalylab.datasets import nab_split
+        from anomalylab.evaluation.nab import SERIES_PROTOCOL
+
+        mine = per_series[(per_series["protocol"] == SERIES_PROTOCOL) & (per_series["model"] == row["model"])
+                          & (per_series["threshold_rule"] == row["threshold_rule"]) & (per_series["metric"] == metric)
+                          & (per_series["kind"] == "ours")]  # fmt: skip
+        if spec.series_half is not None:
+            mine = mine[mine["series"].map(nab_split()) == spec.series_half]
+        return mine.drop_duplicates(["series", "seed"]).groupby("series")["value"].mean()
+    mine = rows[(rows["series"] == row["series"]) & (rows["model"] == row["model"]) & (rows["kind"] == "ours")
+                & (rows["threshold_rule"] == row["threshold_rule"]) & (rows["protocol"] == row["protocol"])
+                & (rows["metric"] == metric)]  # fmt: skip
+    return mine.groupby("seed", dropna=False)["value"].mean()
+
+
 def summary_table(tables: pd.DataFrame, spec: SummarySpec, decimals: int = 3, stats=None) -> pd.DataFrame:
     """:func:`summary_stats` for reading: ``mean ± h`` strings (h: 95 % t-interval half-width), the kind of every
     row, and for ``protocol`` rows the reason they are not ours (``stats``: that summary, if already computed)."""
     stats = summary_stats(tables, spec) if stats is None else stats
-    unranked = (stats["source"] == "ours") & stats["rank"].isna()
+    few = (stats["source"] == "ours") & stats["rank"].isna() & ~stats["second_rule"]
+    other = stats["second_rule"]
     out = pd.DataFrame({
-        "rank": stats["rank"].map(lambda r: "" if np.isnan(r) else str(int(r))),
+        "group": stats["group"],
         "model": stats["model"], "threshold rule": stats["threshold_rule"], "kind": stats["source"],
         "protocol": np.where(stats["source"] == "protocol", stats["reason"], stats["protocol"]),
-        "runs": stats["runs"].astype(str) + np.where(unranked, f" (< {spec.min_runs} seeds: not ranked)", ""),
+        "runs": stats["runs"].astype(str) + np.where(few, f" (< {spec.min_runs} seeds: not ranked)", "")
+        + np.where(other, " (a second rule: not ranked)", ""),
     })  # fmt: skip
     ours = stats["source"] == "ours"
     if stats.loc[ours, "protocol"].nunique() == 1:  # one protocol: say it once, in the title

@@ -51,6 +51,10 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     if wrong:
         raise InputError(f"rows of {sorted(wrong)[:5]} (rule, model) read the test split and cannot be kind 'ours' "
                          f"({protocol_reason(*wrong[0])}); mark them 'protocol'.")  # fmt: skip
+    posthoc = sorted(set(ours.loc[ours["model"].astype(str).str.contains("(post hoc)", regex=False), "model"]))
+    if posthoc:
+        raise InputError(f"rows of {posthoc[:3]} are named post hoc but have kind 'ours': a variant designed "
+                         "after reading test results is never ranked; mark them with evaluation.post_hoc(table).")
     extra = [c for c in table.columns if c not in TABLE_COLUMNS]
     return table[TABLE_COLUMNS + extra]
 
