@@ -267,8 +267,9 @@ def plot_roc_pr(axes, y_true, scores: dict, title: str = "") -> None:
 
 def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> None:
     """Mean ± 95 % t-interval of ``metric`` per row of a ``reporting.summary_stats`` frame (its ``label``: model ·
-    threshold rule [protocol]), in its ranked order: ranked ``ours`` rows in colour (pale when too few seeds to rank);
-    ``protocol`` rows (they read the test split) grey; ``published`` rows grey and hatched."""
+    threshold rule [protocol]), in its ranked order: ranked ``ours`` rows in colour (pale when too few seeds to rank,
+    pale and dotted for a ranked model's other rules); ``protocol`` rows (they read the test split) grey;
+    ``published`` rows grey and hatched."""
     column = f"{metric}_mean"
     if column not in stats:
         raise InputError(f"the summary has no metric {metric!r}; it has {sorted(stats.columns)}.")
@@ -278,9 +279,12 @@ def plot_summary_bars(ax, stats: pd.DataFrame, metric: str, title: str = "") -> 
     std = rows.get(f"{metric}_std", pd.Series(np.nan, index=rows.index)).to_numpy()
     half = np.nan_to_num([t_half_width(s, n) for s, n in zip(std, rows["runs"])], nan=0.0)
     unranked = (rows["source"] == "ours") & rows["rank"].isna()
-    rows = rows.assign(source=rows["source"].where(~unranked, "unranked"))
+    second = unranked & rows.get("second_rule", pd.Series(False, index=rows.index)).astype(bool)
+    rows = rows.assign(source=rows["source"].where(~unranked, "unranked").where(~second, "second rule"))
     styles = {
         "ours": ({"color": COLORS["model"]}, "ours (ranked)"),
+        "second rule": ({"color": COLORS["model"], "alpha": 0.25, "hatch": "..", "edgecolor": COLORS["model"]},
+                        "ours, a ranked model's other rule"),
         "unranked": ({"color": COLORS["model"], "alpha": 0.4}, "ours, too few seeds (not ranked)"),
         "protocol": ({"color": "0.6"}, "protocol: reads the test split (not ranked)"),
         "published": ({"color": "0.85", "hatch": "//", "edgecolor": "0.5"}, "published (own protocol)"),

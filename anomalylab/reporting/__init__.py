@@ -12,7 +12,7 @@ Everything is importable from ``anomalylab.reporting`` directly.
 """
 
 from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS, result_rows
-from anomalylab.reporting.groups import above_all, group_text, ranked_groups
+from anomalylab.reporting.groups import above_all, group_text, ranked_groups, tied_with_best
 from anomalylab.reporting.ledger import LEDGER_FILE, ledger_counts, ledger_sentence, read_ledger
 from anomalylab.reporting.provenance import PROVENANCE_PACKAGES, SOURCE_PATHS, git_sha, hardware, provenance
 from anomalylab.reporting.ranking import NAB_RANKINGS, nab_series_matrices, nab_sparse_alarms, sparse_alarm
@@ -73,5 +73,5 @@ __all__ = [
     "sample_positions", "score_rows", "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES",
     "summarize", "summary_stats", "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_scores",
     "table_threshold", "update_readme",
-    "above_all", "group_text", "ranked_groups", "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
+    "above_all", "group_text", "ranked_groups", "tied_with_best", "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
 ]  # fmt: skip

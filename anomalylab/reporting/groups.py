@@ -141,6 +141,14 @@ def above_all(stats: pd.DataFrame, these, others, metric: str) -> list[str]:
                    and not set(row.group) & set(other.group) for other in theirs.itertuples())]  # fmt: skip
 
 
+def tied_with_best(stats: pd.DataFrame) -> pd.DataFrame:
+    """The ranked rows of a :func:`~anomalylab.reporting.summary_stats` frame that share a letter with the best
+    one (per series in a per-series summary), best mean first: the rows its tests cannot tell from the best."""
+    ranked = stats[(stats["source"] == "ours") & stats["rank"].notna()].sort_values(["series", "rank"])
+    best = ranked.groupby("series")["group"].transform("first")
+    return ranked[[bool(set(g) & set(b)) for g, b in zip(ranked["group"], best)]]
+
+
 def group_text(stats: pd.DataFrame, metric: str, decimals: int = 3) -> str:
     """``"model mean ± h [letters], ..."`` over the ranked rows of a summary, best mean first: a "best first"
     list that shows which differences its tests support."""
@@ -152,4 +160,4 @@ def group_text(stats: pd.DataFrame, metric: str, decimals: int = 3) -> str:
                      zip(ranked["model"], ranked[f"{metric}_mean"], std, ranked["runs"], ranked["group"]))  # fmt: skip
 
 
-__all__ = ["above_all", "ALPHA", "group_text", "PAIRINGS", "holm", "pair_test", "ranked_groups"]
+__all__ = ["above_all", "ALPHA", "group_text", "PAIRINGS", "holm", "pair_test", "ranked_groups", "tied_with_best"]
