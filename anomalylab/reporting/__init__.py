@@ -72,6 +72,6 @@ __all__ = [
     "read_tables", "README_END", "readme_markdown", "README_START", "result_rows", "RESULTS_FILE", "results_markdown",
     "sample_positions", "score_rows", "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES",
     "summarize", "summary_stats", "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_scores",
-    "table_threshold", "update_readme",
-    "above_all", "group_text", "ranked_groups", "tied_with_best", "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
+    "table_threshold", "update_readme", "above_all", "group_text", "ranked_groups", "tied_with_best",
+    "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
 ]  # fmt: skip
