@@ -136,3 +136,25 @@ def test_the_readme_shows_the_summaries_letters(committed):
             assert letters.get((key, model, rule)) == group, (key, model, rule)
             checked += 1
     assert checked >= 12
+
+
+def test_every_letter_group_in_notebook_06s_verdict_is_the_summaries(committed):
+    """06's verdict quotes rows as ``model mean ± h [letters]``: each such quote is a ranked row of a summary with
+    exactly those letters, so the verdict orders nothing its tests do not support."""
+    import json
+    import re
+
+    from anomalylab import paths
+
+    _, summaries = committed
+    notebook = json.loads((paths.ROOT / "notebooks" / "06_final_comparison.ipynb").read_text())
+    texts = ["".join(o.get("data", {}).get("text/markdown", "")) for c in notebook["cells"]
+             for o in c.get("outputs", [])]  # fmt: skip
+    verdict = "".join(t for t in texts if "## Verdict" in t)
+    assert "## Verdict" in verdict
+    letters = {(r.model, r.group) for _, s in summaries.values() for r in s[s["rank"].notna()].itertuples()}
+    # "model 0.981 ± 0.001 [a]", or a label "model · rule [protocol] 0.9935 [a]"
+    quoted = re.findall(r"([A-Za-z0-9_]+)(?: · [A-Za-z0-9_.]+(?: \[[A-Za-z0-9_]+\])?)? -?[\d.]+(?: ± [\d.]+)? "
+                        r"\[([a-z]+)\]", verdict)
+    assert len(quoted) >= 20
+    assert not [q for q in quoted if q not in letters]
