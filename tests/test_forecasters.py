@@ -147,7 +147,11 @@ def test_streaming_scores_read_only_earlier_rows_and_leave_the_detector_unchange
     weights = [w.copy() for w in det.model_.get_weights()]
     full = det.score_samples(series)
     prefix = det.score_samples(series.iloc[:620])  # a prefix that ends inside a block
-    np.testing.assert_array_equal(full.iloc[:620], prefix)
+    # the prefix's last block is forecast in a batch of another size, and on some CPUs (this AVX2 EPYC) Eigen's
+    # float32 matrix product then rounds a row differently (seen: 2.4e-7 on 1 of 620 scores); reading a later row
+    # would move the scores by far more than this tolerance
+    np.testing.assert_allclose(full.iloc[:620], prefix, rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(full.iloc[:600], prefix.iloc[:600])  # the blocks both scored whole: bit for bit
     np.testing.assert_array_equal(det.score_samples(series), full)  # scoring again: the same scores
     for before, after in zip(weights, det.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
