@@ -85,6 +85,16 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return out
 
 
+def _in_order(letters: list[str]) -> list[str]:
+    """The same groups renamed in the rows' order (best first): groups ordered by the rows they hold (the group of
+    the best row first, and of two groups that share their first rows, the one whose next row comes first), then
+    named ``a``, ``b``, ...; each cell's letters sorted."""
+    rows = {letter: tuple(i for i, cell in enumerate(letters) if letter in cell) for letter in set("".join(letters))}
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    names = {letter: alphabet[n] for n, letter in enumerate(sorted(rows, key=rows.get))}
+    return ["".join(sorted(names[letter] for letter in cell)) for cell in letters]
+
+
 def ranked_groups(runs: Mapping[object, pd.Series], pairing: str, families: Mapping[object, object] | None = None,
                   draws: Mapping[object, object] | None = None) -> pd.DataFrame:  # fmt: skip
     """Letter groups of rows ``runs`` (row id -> its runs, in rank order, best first; see :func:`pair_test`).
@@ -119,7 +129,7 @@ def ranked_groups(runs: Mapping[object, pd.Series], pairing: str, families: Mapp
                 if a != b:
                     matrix[x, y] = p[frozenset((a, b))]
         letters = sp.compact_letter_display(matrix, alpha=ALPHA) if len(order) > 1 else pd.Series(["a"])
-        letters = [str(v).replace(" ", "") for v in letters]
+        letters = _in_order([str(v).replace(" ", "") for v in letters])
         for x, i in enumerate(order):
             out.append({"id": i, "letters": letters[x],
                         "tied": any(set(letters[x]) & set(other) for y, other in enumerate(letters) if y != x),
