@@ -137,12 +137,17 @@ def ranked_groups(runs: Mapping[object, pd.Series], pairing: str, families: Mapp
     return pd.DataFrame(out, columns=["id", "letters", "tied", "beaten_by"]).set_index("id")
 
 
+def ranked_rows(stats: pd.DataFrame) -> pd.DataFrame:
+    """The ranked ``ours`` rows of a :func:`~anomalylab.reporting.summary_stats` frame, best mean first (per series)."""
+    return stats[(stats["source"] == "ours") & stats["rank"].notna()].sort_values(["series", "rank"])
+
+
 def above_all(stats: pd.DataFrame, these, others, metric: str) -> list[str]:
     """The ranked models of ``these`` that lie significantly above every ranked model of ``others`` in a
     :func:`~anomalylab.reporting.summary_stats` frame: a higher mean of ``metric`` and no letter in common (a
     claim such as "a deep model beats every classical one" rests on the summary's corrected tests, and no model is
     picked by its test mean first)."""
-    ranked = stats[(stats["source"] == "ours") & stats["rank"].notna()]
+    ranked = ranked_rows(stats)
     mine, theirs = ranked[ranked["model"].isin(list(these))], ranked[ranked["model"].isin(list(others))]
     if theirs.empty:
         raise InputError(f"none of {sorted(others)} is ranked in this summary; nothing to be above.")
@@ -154,7 +159,7 @@ def above_all(stats: pd.DataFrame, these, others, metric: str) -> list[str]:
 def tied_with_best(stats: pd.DataFrame) -> pd.DataFrame:
     """The ranked rows of a :func:`~anomalylab.reporting.summary_stats` frame that share a letter with the best
     one (per series in a per-series summary), best mean first: the rows its tests cannot tell from the best."""
-    ranked = stats[(stats["source"] == "ours") & stats["rank"].notna()].sort_values(["series", "rank"])
+    ranked = ranked_rows(stats)
     best = ranked.groupby("series")["group"].transform("first")
     return ranked[[bool(set(g) & set(b)) for g, b in zip(ranked["group"], best)]]
 
@@ -164,10 +169,11 @@ def group_text(stats: pd.DataFrame, metric: str, decimals: int = 3) -> str:
     list that shows which differences its tests support."""
     from anomalylab.reporting.stats import mean_ci
 
-    ranked = stats[(stats["source"] == "ours") & stats["rank"].notna()].sort_values("rank")
+    ranked = ranked_rows(stats)
     std = ranked.get(f"{metric}_std", pd.Series(np.nan, index=ranked.index))
     return ", ".join(f"{m} {mean_ci(v, s, n, decimals)} [{g}]" for m, v, s, n, g in
                      zip(ranked["model"], ranked[f"{metric}_mean"], std, ranked["runs"], ranked["group"]))  # fmt: skip
 
 
-__all__ = ["above_all", "ALPHA", "group_text", "PAIRINGS", "holm", "pair_test", "ranked_groups", "tied_with_best"]
+__all__ = ["above_all", "ALPHA", "group_text", "PAIRINGS", "holm", "pair_test", "ranked_groups", "ranked_rows",
+           "tied_with_best"]

@@ -9,6 +9,7 @@ import pandas as pd
 
 from anomalylab import paths
 from anomalylab.errors import InputError
+from anomalylab.reporting.groups import ranked_rows
 from anomalylab.reporting.ledger import LEDGER_FILE, ledger_sentence, read_ledger
 from anomalylab.reporting.stats import mean_ci
 from anomalylab.reporting.summaries import SUMMARIES, SummarySpec, summary_stats, summary_table
@@ -49,8 +50,7 @@ def results_markdown(tables: pd.DataFrame, specs=SUMMARIES) -> str:
 def headline_rows(stats: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:  # noqa: ARG001
     """The ranked ``ours`` rows of a summary: one per model (and series), its row under the first of
     ``spec.rules`` it has (see :func:`~anomalylab.reporting.summaries.summary_stats`), best mean first."""
-    ours = stats[(stats["source"] == "ours") & stats["rank"].notna()]
-    return ours.sort_values(["series", "rank"])
+    return ranked_rows(stats)
 
 
 def readme_markdown(tables: pd.DataFrame, specs=SUMMARIES, keys=("mixtiles", "nab_eval", "kdd_k1_whole", "kdd_k2"),

@@ -31,7 +31,7 @@ class SummarySpec:
     ``pairing`` says how two ranked rows are tested (:mod:`anomalylab.reporting.groups`): ``"seed"`` where a
     seed draws the data, ``"unpaired"`` where the split is fixed, ``"series"`` where per-series scores exist
     (NAB: ``series_half`` picks the half of the corpus, None for every series). Rows the tests cannot tell apart
-    share a rank.
+    share a letter.
     """
 
     key: str
