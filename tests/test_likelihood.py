@@ -1,10 +1,12 @@
 """The anomaly likelihood against NAB's shipped HTM scores, and its streaming behaviour."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from anomalylab import datasets
 from anomalylab.errors import InputError
+from anomalylab.models import SpatialNovelty
 from anomalylab.models.likelihood import (
     RED_LOG_SCORE,
     anomaly_likelihood,
@@ -82,6 +84,45 @@ def test_spatial_novelty():
     # 6.0: the range so far is one value; 6.04: within 5 % of [5, 6]; 6.1: beyond [5, 6.04] + 0.052;
     # 4.9: below [5, 6.1] - 0.055; 4.94: within [4.9, 6.1] - 0.06; 10: beyond
     assert spatial_novelty(values).tolist() == [False, False, False, False, True, True, False, True]
+
+
+def test_spatial_novelty_detector_is_htms_rule_alone(numenta):
+    """Fitted on a series' probationary rows and scoring the whole series (as NAB runs it), the detector flags on
+    the scored rows exactly what the spatial rule flags, and NAB's shipped HTM score is 1 on each of them."""
+    flagged = 0
+    for _, one in numenta.groupby("series", sort=False):
+        probation = datasets.nab_probationary_length(len(one))
+        values = one["value"].reset_index(drop=True)
+        scores = SpatialNovelty().fit(values.iloc[:probation]).score_samples(values).to_numpy()
+        rule = spatial_novelty(values.to_numpy())
+        np.testing.assert_array_equal(scores[probation:], rule[probation:].astype(float))
+        assert set(np.unique(scores)) <= {0.0, 1.0}
+        assert (one["anomaly_score"].to_numpy()[probation:][rule[probation:]] == 1.0).all()
+        flagged += int(scores[probation:].sum())
+    assert flagged > 50
+
+
+def test_spatial_novelty_detector_starts_from_the_training_range():
+    detector = SpatialNovelty().fit(pd.Series([0.0, 10.0, 5.0]))
+    # 9 and 10.4 lie within [0, 10] + 0.5; 11 beyond [0, 10.4] + 0.52; -0.6 below [0, 11] - 0.55; flat training
+    # data: the range is one value, so nothing is novel until the series itself widens it
+    assert detector.score_samples(pd.Series([9.0, 10.4, 11.0, -0.6])).tolist() == [0.0, 0.0, 1.0, 1.0]
+    flat = SpatialNovelty().fit(pd.Series([3.0] * 20))
+    assert flat.score_samples(pd.Series([3.0] * 10)).tolist() == [0.0] * 10
+    assert flat.score_samples(pd.Series([3.0, 4.0, 9.0])).tolist() == [0.0, 0.0, 1.0]
+    assert SpatialNovelty(tolerance=0.5).fit(pd.Series([0.0, 10.0])).score_samples(pd.Series([14.0])).tolist() == [0.0]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: SpatialNovelty(tolerance=-0.1), "tolerance must be"),
+    (lambda: SpatialNovelty(tolerance=float("nan")), "tolerance must be"),
+    (lambda: SpatialNovelty().fit(pd.Series([1.0, np.nan])), "NaN or infinite"),
+    (lambda: SpatialNovelty().fit(pd.Series([1.0, 2.0])).score_samples(pd.Series([1.0, np.inf])), "NaN or infinite"),
+    (lambda: SpatialNovelty().score_samples(pd.Series([1.0, 2.0])), "not fitted"),
+])  # fmt: skip
+def test_spatial_novelty_detector_bad_input(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
 
 
 def test_quiet_after_an_alarm():

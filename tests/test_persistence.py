@@ -29,6 +29,7 @@ from anomalylab.models import (
     SeasonalNaive,
     SemiSupervisedHybrid,
     SequenceAutoencoder,
+    SpatialNovelty,
     STLResidual,
     StreamingForecaster,
     VariationalAutoencoder,
@@ -84,6 +85,7 @@ SERIES_DETECTORS = {
     "stl": lambda: STLResidual(24),
     "matrix_profile": lambda: MatrixProfileDiscord(12),
     "rolling_median": lambda: RollingMedianResidual(5),
+    "spatial_novelty": lambda: SpatialNovelty(),
 }
 
 

@@ -18,6 +18,7 @@ from anomalylab.models.classical import (
     RandomScore,
     RollingZScore,
     SeasonalNaive,
+    SpatialNovelty,
     WindowedGaussian,
 )
 from anomalylab.models.forecasters import DEEPANT, MIXTILES_SEED, SIMPLE_CONV1D, CNNForecaster, StreamingForecaster
@@ -33,5 +34,6 @@ __all__ = [
     "HybridKMeansAutoencoder", "IsolationForestDetector", "KMeansDistance", "MatrixProfileDiscord", "NeuTraLAD",
     "OneClassSVMDetector", "PCAReconstruction", "PyODDetector", "RandomScore", "RollingMedianResidual",
     "RollingZScore", "STLResidual", "SeasonalNaive", "SemiSupervisedHybrid", "SequenceAutoencoder",
-    "StreamingForecaster", "VariationalAutoencoder", "WindowDetector", "WindowedGaussian", "load", "save",
+    "SpatialNovelty", "StreamingForecaster", "VariationalAutoencoder", "WindowDetector", "WindowedGaussian", "load",
+    "save",
 ]  # fmt: skip

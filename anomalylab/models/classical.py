@@ -11,6 +11,8 @@ series' index, NaN on those first points (like the forecasters):
 - :class:`WindowedGaussian`: the rolling z-score mapped to [0, 1] by the
   normal distribution, after NAB's ``windowedGaussian`` baseline (two-sided
   here: NAB's only scores values above the mean).
+- :class:`SpatialNovelty`: HTM's spatial-novelty rule alone (1 beyond the range seen so far, else 0), the
+  floor a forecaster's post-processing on NAB must beat.
 - :class:`RandomScore`: uniform random scores, the floor every detector must beat.
 """
 
@@ -25,6 +27,7 @@ from scipy.special import erf
 
 from anomalylab.errors import InputError
 from anomalylab.models.base import Detector
+from anomalylab.models.likelihood import SPATIAL_TOLERANCE, spatial_novelty
 from anomalylab.preprocessing import as_samples, cap_rows, check_row_cap, index_of, scores_on_index, values_2d
 
 
@@ -136,6 +139,33 @@ class WindowedGaussian(RollingZScore):
     def _scores(self, series) -> np.ndarray:
         """Two-sided Gaussian tail score in [0, 1] of every point in :meth:`forecast_index`."""
         return erf(self._z(series) / np.sqrt(2))
+
+
+class SpatialNovelty(_HistoryBaseline):
+    """1 where a value lies beyond the range of the values seen so far (the training values first) by more than
+    ``tolerance`` times that range, else 0: the spatial-novelty rule of HTM's NAB detector, alone.
+
+    A baseline for a detector's post-processing: :func:`~anomalylab.models.likelihood.likelihood_scores` adds the
+    same rule on top of the anomaly likelihood, so a forecaster's likelihood must add to what this scores."""
+
+    history = 0
+
+    def __init__(self, tolerance: float = SPATIAL_TOLERANCE, name: str = "spatial_novelty"):
+        if not 0 <= tolerance < np.inf:
+            raise InputError(f"tolerance must be a finite fraction of the range, at least 0; got {tolerance}.")
+        self.tolerance, self.name = float(tolerance), name
+
+    def fit(self, train, val=None):  # noqa: ARG002 (same face as the learned detectors)
+        super().fit(train)  # checks the values (finite, at least one)
+        values = _values(train)
+        self.low_, self.high_ = float(values.min()), float(values.max())
+        return self
+
+    def _scores(self, series) -> np.ndarray:
+        """1.0 where the value is spatially novel given the training range and the values before it, else 0.0."""
+        values = self._check(series)
+        seen = np.r_[self.low_, self.high_, values]  # the training range is what "seen so far" starts from
+        return spatial_novelty(seen, self.tolerance)[2:].astype(float)
 
 
 class RandomScore(Detector):
