@@ -130,7 +130,7 @@ def test_summary_ranks_our_rows_only_counts_each_run_once_and_keeps_protocol_and
     assert table.loc[0, "f1"] == "0.850 ± 0.635" and table.loc[4, "protocol"] == "seed paper, other split"
     assert list(table["kind"]) == ["ours", "ours", "ours", "protocol", "published"]
     assert "not ranked" in table.loc[2, "runs"] and "reads the test" in table.loc[3, "protocol"]
-    best = reporting.headline_rows(stats, spec)
+    best = reporting.ranked_rows(stats)
     assert list(best["model"]) == ["alpha", "beta"]  # ranked ours rows only, one per model
     with pytest.raises(InputError, match="no 'ours' rows"):
         reporting.summary_stats(_summary_rows(), reporting.SummarySpec("x", "t", ("03_none",), "ours", ("r",), ("f1",)))
@@ -346,3 +346,12 @@ def test_a_sparse_alarm_is_named_and_left_out_of_threshold_free_rankings_only():
     matrices = reporting.nab_series_matrices(rows, split, 3, sparse={"alarm (NAB)": "a sparse alarm"})
     assert list(matrices["VUS-PR, every series with a window"].columns) == ["dense (NAB)"]
     assert list(matrices["NAB standard score per series, evaluation half"].columns) == ["alarm (NAB)", "dense (NAB)"]
+    kinds = rows.assign(kind=np.where(rows["model"] == "alarm (NAB)", "published", "ours"))
+    mine = pd.concat([kinds, kinds.assign(model="mine", kind="ours")])
+    sparse = {"alarm (NAB)": "a sparse alarm", "mine": "a sparse alarm"}
+    kept = reporting.without_sparse(mine, sparse)
+    assert set(kept.query("metric == 'vus_pr'")["model"]) == {"dense (NAB)"}
+    assert len(kept.query("metric == 'nab_standard'")) == len(mine.query("metric == 'nab_standard'"))
+    shipped = reporting.without_sparse(mine, sparse, keep_published=True)  # NAB's own rows as shipped
+    assert set(shipped.query("metric == 'vus_pr'")["model"]) == {"dense (NAB)", "alarm (NAB)"}
+    assert reporting.without_sparse(mine, {}) is mine

@@ -6,6 +6,7 @@ from sklearn.metrics import fbeta_score
 from anomalylab import evaluation as ev
 from anomalylab.errors import InputError
 from anomalylab.models.classical import PCAReconstruction, RandomScore, RollingZScore, SeasonalNaive, WindowedGaussian
+from anomalylab.models.likelihood import RED_LOG_SCORE
 
 
 def _hourly(n=24 * 30, seed=0):
@@ -507,3 +508,42 @@ def test_one_rule_type_and_one_function_decide_the_kind():
         splits, progress=False)  # fmt: skip
     kinds = table[table["threshold_rule"] != ""].groupby(["model", "threshold_rule"])["kind"].agg(set)
     assert kinds.to_dict() == {("ecod_here", "q"): {"protocol"}, ("knn", "q"): {"ours"}, ("knn", "t"): {"protocol"}}
+
+
+def test_nab_rescale_variants_of_the_likelihood():
+    """The two-sided likelihood scores a falling error level too; the quiet variant silences the rows after a
+    red-zone alarm; both read the kept raw scores, no refit."""
+    corpus, _ = _nab_corpus()
+    run = ev.nab_run(lambda seed: RollingZScore(window=50), corpus, rescale="likelihood", progress=False)
+    two_sided = ev.nab_rescale(run, "likelihood_two_sided")
+    assert (two_sided["anomaly_score"] >= run["anomaly_score"] - 1e-12).all()
+    assert (two_sided["anomaly_score"] > run["anomaly_score"] + 1e-6).any()
+    quiet = ev.nab_rescale(run, "likelihood_quiet", 50)
+    red = run["anomaly_score"].to_numpy() >= RED_LOG_SCORE
+    assert (quiet["anomaly_score"].to_numpy()[red] == run["anomaly_score"].to_numpy()[red]).all()
+    assert (quiet["anomaly_score"] <= run["anomaly_score"]).all()
+    assert (quiet["anomaly_score"] < run["anomaly_score"]).any()
+    np.testing.assert_array_equal(ev.nab_rescale(run, "likelihood_quiet", 0)["anomaly_score"], run["anomaly_score"])
+    with pytest.raises(InputError, match="rescale must be one of"):
+        ev.nab_rescale(run, "likelihood_both")
+
+
+def test_nab_blend_combines_two_runs_on_one_scale():
+    corpus, _ = _nab_corpus()
+    run = ev.nab_run(lambda seed: RollingZScore(window=50), corpus, rescale="probation", progress=False)
+    partner = ev.nab_run(lambda seed: RollingZScore(window=20), corpus, rescale="probation", progress=False)
+    mean, high = ev.nab_blend(run, partner, "mean"), ev.nab_blend(run, partner, "max")
+    units = []
+    for one in (run, partner):  # each detector's raw scores against its own probationary rows
+        groups = one.groupby("series", sort=False)["raw_score"]
+        units.append(np.concatenate([ev.unit_interval(raw, raw.iloc[:150]) for _, raw in groups]))
+    np.testing.assert_allclose(mean["raw_score"], (units[0] + units[1]) / 2)
+    np.testing.assert_allclose(high["raw_score"], np.maximum(*units))
+    pd.testing.assert_frame_equal(mean.drop(columns=["raw_score", "fit_seconds"]),
+                                  run.drop(columns=["raw_score", "fit_seconds"]))
+    np.testing.assert_allclose(mean["fit_seconds"], run["fit_seconds"] + partner["fit_seconds"])  # both are fitted
+    assert ev.nab_rescale(mean, "likelihood")["anomaly_score"].between(0, 1).all()
+    with pytest.raises(InputError, match="same series and rows"):
+        ev.nab_blend(run, partner.iloc[::-1])
+    with pytest.raises(InputError, match="how must be one of"):
+        ev.nab_blend(run, partner, "median")

@@ -44,6 +44,22 @@ def test_the_parts_matter(numenta):
     assert np.abs(no_spatial - shipped).max() > 0.5
     other_window = likelihood_scores(one["raw_score"], one["value"], probation, averaging_window=5)
     assert np.abs(other_window - shipped).max() > 1e-3
+    two_sided = likelihood_scores(one["raw_score"], one["value"], probation, two_sided=True)
+    assert np.abs(two_sided - shipped).max() > 1e-3
+
+
+def test_two_sided_tail_sees_a_fall():
+    """An error level that falls (a flatline the forecaster now predicts perfectly) is unusual only with the
+    two-sided tail; where the short-term mean is at or above the usual, both tails give the same likelihood."""
+    rng = np.random.default_rng(1)
+    raw = np.r_[0.3 + 0.05 * rng.standard_normal(600), np.zeros(100)].clip(0, 1)
+    values = rng.normal(size=700)
+    upper = anomaly_likelihood(raw, values, learning_period=100, estimation_samples=100)
+    both = anomaly_likelihood(raw, values, learning_period=100, estimation_samples=100, two_sided=True)
+    assert upper[600:].max() < 0.5 and both[600:].max() > 0.999  # the fall is seen by the two-sided tail only
+    usual_or_higher = upper >= 0.5  # a short-term mean at or above the usual: the reflection changes nothing
+    np.testing.assert_array_equal(both[usual_or_higher], upper[usual_or_higher])
+    assert (both >= upper).all() and (both > upper).sum() > 100  # below the usual, the reflected tail is smaller
 
 
 def test_streaming_prefix_and_probation():

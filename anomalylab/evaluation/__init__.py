@@ -18,10 +18,12 @@ Everything is importable from ``anomalylab.evaluation`` directly.
 from anomalylab.evaluation.ceilings import own_ceiling, twin_ceilings
 from anomalylab.evaluation.hybrid import hybrid_diagnosis, tidy_grid, tune_hybrid
 from anomalylab.evaluation.nab import (
+    BLENDS,
     NAB_RESULT_COLUMNS,
     RESCALES,
     SERIES_PROTOCOL,
     export_nab_results,
+    nab_blend,
     nab_detector_rows,
     nab_half_score,
     nab_rescale,
@@ -92,9 +94,9 @@ __all__ = [
     "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results", "fit_and_score",
     "fit_and_score_table", "fit_and_score_validation", "fit_inputs", "history_length", "hold_out_labelled",
     "hybrid_diagnosis", "kdd_protocol_k1", "kdd_protocol_k2", "KINDS", "nab_detector_rows", "nab_half_score",
-    "nab_rescale", "NAB_RESULT_COLUMNS", "nab_rows", "nab_run", "nab_runs", "nab_series_rows", "oracle_rows",
-    "own_ceiling", "post_hoc", "PROTOCOL_MODELS", "PROTOCOL_RULES", "protocol_reason", "recall_by", "RESCALES",
-    "result_rows",
+    "nab_blend", "nab_rescale", "NAB_RESULT_COLUMNS", "nab_rows", "nab_run", "nab_runs", "nab_series_rows",
+    "oracle_rows", "BLENDS", "own_ceiling", "post_hoc", "PROTOCOL_MODELS", "PROTOCOL_RULES", "protocol_reason",
+    "recall_by", "RESCALES", "result_rows",
     "rolling_origin_folds", "row_kind", "Rule", "rule_fixed", "rule_train_mean_k_sigma", "rule_trainval_best_fbeta",
     "rule_val_mean_k_sigma", "rule_val_quantile", "score_series", "search_check", "search_table", "select_variant",
     "selected", "SERIES_PROTOCOL", "SPLITS", "TABLE_COLUMNS", "TABLE_METRICS", "table_rule_fixed",

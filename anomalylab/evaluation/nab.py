@@ -29,7 +29,8 @@ from anomalylab.models.likelihood import likelihood_scores
 from anomalylab.paths import atomic_path
 
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
-RESCALES = ("rolling", "probation", "likelihood", None)
+RESCALES = ("rolling", "probation", "likelihood", "likelihood_two_sided", "likelihood_quiet", None)
+BLENDS = ("mean", "max")
 
 def unit_interval(scores, reference, q: float = 0.99) -> np.ndarray:
     """Map non-negative scores to [0, 1) as s / (s + r), r = the ``q`` quantile of ``reference``.
@@ -75,6 +76,10 @@ def nab_run(
     - ``rescale="likelihood"``: HTM's anomaly likelihood on a log scale, with its spatial-novelty rule
       (:func:`anomalylab.models.likelihood.likelihood_scores`, NAB's periods), of the ``"probation"`` scores:
       it keeps its resolution near 1, where the rolling rule saturates;
+    - ``rescale="likelihood_two_sided"``: the same with a short-term mean far *below* the usual scored as
+      unusual too (a forecast error that falls, as on a flatline);
+    - ``rescale="likelihood_quiet"``: the likelihood, then quiet for ``window`` rows after each red-zone alarm
+      (:func:`~anomalylab.models.likelihood.quiet_after`);
     - ``rescale=None``: for detectors that already score in [0, 1].
 
     Rows without a score (the detector's first history) score 0. Returns the
@@ -151,14 +156,40 @@ def nab_rescale(run: pd.DataFrame, rescale: str | None = "rolling", window: int 
             score = np.r_[np.zeros(len(raw) - len(score)), score]
         elif rescale == "probation":
             score = unit_interval(raw, raw[:probation])
-        elif rescale == "likelihood":
-            score = likelihood_scores(unit_interval(raw, raw[:probation]), one["value"], probation)
+        elif rescale in ("likelihood", "likelihood_two_sided", "likelihood_quiet"):
+            score = likelihood_scores(unit_interval(raw, raw[:probation]), one["value"], probation,
+                                      two_sided=rescale == "likelihood_two_sided",
+                                      quiet=window if rescale == "likelihood_quiet" else 0)  # fmt: skip
         else:
             score = np.nan_to_num(raw, nan=0.0)
         if not ((score >= 0) & (score <= 1)).all():
             raise InputError(f"{name}: scores must lie in [0, 1] for NAB; use rescale='rolling'.")
         out.append(one.assign(anomaly_score=score))
     return pd.concat(out, ignore_index=True)
+
+
+def nab_blend(run: pd.DataFrame, partner: pd.DataFrame, how: str = "mean") -> pd.DataFrame:
+    """``run`` with its ``raw_score`` replaced, per series, by the ``how`` (``"mean"`` or ``"max"``) of its own and
+    ``partner``'s raw scores, each first put on :func:`unit_interval` against its probationary rows (so that two
+    detectors' errors share a scale): an ensemble of two detectors' evidence, rescaled like one detector's
+    (:func:`nab_rescale`). ``partner`` is another run of the same corpus (same series and rows, in the same
+    order); rows a detector left unscored count 0. Its ``fit_seconds`` are both detectors' (the blend needs both)."""
+    if how not in BLENDS:
+        raise InputError(f"how must be one of {BLENDS}, got {how!r}.")
+    keys = ["series", "timestamp"]
+    if len(run) != len(partner) or not run[keys].reset_index(drop=True).equals(partner[keys].reset_index(drop=True)):
+        raise InputError("the partner run does not cover the same series and rows in the same order; blend two "
+                         "runs of the same corpus frame.")  # fmt: skip
+    blended = np.empty(len(run))
+    for rows in run.groupby("series", sort=False).indices.values():
+        probation = nab_probationary_length(len(rows))
+        units = [unit_interval(raw, raw[:probation])
+                 for raw in (one["raw_score"].to_numpy(dtype=float)[rows] for one in (run, partner))]  # fmt: skip
+        blended[rows] = np.maximum(*units) if how == "max" else (units[0] + units[1]) / 2
+    out = run.assign(raw_score=blended)
+    if "fit_seconds" in run and "fit_seconds" in partner:
+        out["fit_seconds"] = run["fit_seconds"].to_numpy() + partner["fit_seconds"].to_numpy()
+    return out
 
 
 def _nab_parts(run: pd.DataFrame, windows: pd.DataFrame) -> list[tuple]:

@@ -44,12 +44,16 @@ RED_LOG_SCORE = float(np.log(1.0000000001 - (1 - RED_ZONE)) / LOG_DENOMINATOR)  
 SPATIAL_TOLERANCE = 0.05
 
 
-def _tail(x: np.ndarray | float, mean: float, std: float) -> np.ndarray:
+def _tail(x: np.ndarray | float, mean: float, std: float, two_sided: bool = False) -> np.ndarray:
     """Upper normal tail P(score > x), above 0.5 below the mean: a short-term mean lower than usual is not
-    unusual. (numenta's later module reflects values below the mean; NAB's shipped ``numenta`` scores were
-    made with the one-sided tail, and only it reproduces them.) The reference divides by 1.4142, not sqrt(2);
-    kept, so that scores agree with it to the last digit."""
-    z = (np.asarray(x, dtype=float) - mean) / std
+    unusual. With ``two_sided``, a value below the mean is reflected above it first (numenta's later module),
+    so an unusually low short-term mean (a forecast error that falls, as on a flatline) is unusual too; NAB's
+    shipped ``numenta`` scores were made with the one-sided tail, and only it reproduces them. The reference
+    divides by 1.4142, not sqrt(2); kept, so that scores agree with it to the last digit."""
+    x = np.asarray(x, dtype=float)
+    if two_sided:
+        x = np.where(x < mean, 2 * mean - x, x)
+    z = (x - mean) / std
     return 0.5 * erfc(z / 1.4142)
 
 
@@ -73,11 +77,13 @@ def anomaly_likelihood(
     historic_window: int = 8640,
     reestimation_period: int = 100,
     averaging_window: int = 10,
+    two_sided: bool = False,
 ) -> np.ndarray:
     """The anomaly likelihood of each row (module docstring), in [0, 1], streaming: row ``t`` reads rows
     ``<= t``. ``raw_scores`` are a detector's raw anomaly scores in about [0, 1] (the lower bounds of the
     distribution assume that scale); ``values`` are the series' values (for the flat-metric rule; omit them
-    to skip the rule). NAB's HTM detector uses ``learning_period = P // 2`` and
+    to skip the rule); ``two_sided`` scores a short-term mean far below the usual as unusual too (see
+    :func:`_tail`; NAB's HTM used the upper tail only). NAB's HTM detector uses ``learning_period = P // 2`` and
     ``estimation_samples = P - P // 2`` for NAB's probationary length ``P``."""
     raw = np.asarray(raw_scores, dtype=float)
     if raw.ndim != 1:
@@ -106,9 +112,9 @@ def anomaly_likelihood(
             skip = min(t, max(0, learning_period - start))
             mean, std, averaged = _estimate(raw[start:t], vals[start:t], skip, averaging_window)
             recent = deque(raw[max(start, t - averaging_window) : t], maxlen=averaging_window)
-            previous = float(_tail(averaged[-1], mean, std))
+            previous = float(_tail(averaged[-1], mean, std, two_sided))
         recent.append(raw[t])
-        tail = float(_tail(sum(recent) / len(recent), mean, std))
+        tail = float(_tail(sum(recent) / len(recent), mean, std, two_sided))
         filtered = YELLOW_ZONE if tail <= RED_ZONE and previous <= RED_ZONE else tail
         previous = tail
         out[t] = 1.0 - filtered

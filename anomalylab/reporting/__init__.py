@@ -12,15 +12,20 @@ Everything is importable from ``anomalylab.reporting`` directly.
 """
 
 from anomalylab.evaluation import KINDS, PROTOCOL_RULES, TABLE_COLUMNS, result_rows
-from anomalylab.reporting.groups import above_all, group_text, ranked_groups, tied_with_best
+from anomalylab.reporting.groups import above_all, group_text, ranked_groups, ranked_rows, tied_with_best
 from anomalylab.reporting.ledger import LEDGER_FILE, ledger_counts, ledger_sentence, read_ledger
 from anomalylab.reporting.provenance import PROVENANCE_PACKAGES, SOURCE_PATHS, git_sha, hardware, provenance
-from anomalylab.reporting.ranking import NAB_RANKINGS, nab_series_matrices, nab_sparse_alarms, sparse_alarm
+from anomalylab.reporting.ranking import (
+    NAB_RANKINGS,
+    nab_series_matrices,
+    nab_sparse_alarms,
+    sparse_alarm,
+    without_sparse,
+)
 from anomalylab.reporting.readme import (
     README_END,
     README_START,
     RESULTS_FILE,
-    headline_rows,
     readme_markdown,
     results_markdown,
     update_readme,
@@ -65,13 +70,13 @@ from anomalylab.reporting.tables import (
 )
 
 __all__ = [
-    "check_scores", "check_table", "git_sha", "hardware", "headline_rows", "KINDS", "LEDGER_FILE",
+    "check_scores", "check_table", "git_sha", "hardware", "KINDS", "LEDGER_FILE",
     "mann_whitney_test", "ledger_counts", "ledger_sentence", "mean_ci", "metric_stats", "read_ledger", "NAB_RANKINGS",
     "nab_series_matrices", "nab_sparse_alarms", "sparse_alarm", "metric_text", "nab_scores", "paired_values",
     "pareto_front", "point_rows", "PROTOCOL_RULES", "provenance", "PROVENANCE_PACKAGES", "rank_test", "read_scores",
     "read_tables", "README_END", "readme_markdown", "README_START", "result_rows", "RESULTS_FILE", "results_markdown",
     "sample_positions", "score_rows", "SCORES_BUDGET", "series_scores", "SOURCE_PATHS", "stats_text", "SUMMARIES",
     "summarize", "summary_stats", "summary_table", "SummarySpec", "t_half_width", "TABLE_COLUMNS", "table_scores",
-    "table_threshold", "update_readme", "above_all", "group_text", "ranked_groups", "tied_with_best",
-    "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
+    "table_threshold", "update_readme", "above_all", "group_text", "ranked_groups", "ranked_rows", "tied_with_best",
+    "without_sparse", "wilcoxon_test", "write_scores", "write_table", "write_text_atomic",
 ]  # fmt: skip

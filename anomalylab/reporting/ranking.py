@@ -46,6 +46,18 @@ def nab_sparse_alarms() -> dict[str, str]:
     return {name: reason for name, reason in reasons.items() if reason}
 
 
+def without_sparse(table: pd.DataFrame, sparse: Mapping[str, str] | None, keep_published: bool = False) -> pd.DataFrame:
+    """``table`` without the threshold-free metric rows (:data:`THRESHOLD_FREE`) of the models in ``sparse``
+    (name -> reason, :func:`sparse_alarm`): such a metric cannot rank a sparse alarm. ``keep_published`` keeps
+    the ``published`` rows (NAB's detectors' metrics as shipped, for the record)."""
+    if not sparse:
+        return table
+    drop = table["model"].isin(list(sparse)) & table["metric"].isin(THRESHOLD_FREE)
+    if keep_published:
+        drop &= table["kind"] != "published"
+    return table[~drop]
+
+
 def nab_series_matrices(tables: pd.DataFrame, split: pd.Series, min_runs: int,
                         sparse: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:  # fmt: skip
     """Per ranking of :data:`NAB_RANKINGS`: a series x model matrix of the per-series rows' values (mean over
@@ -57,9 +69,7 @@ def nab_series_matrices(tables: pd.DataFrame, split: pd.Series, min_runs: int,
     rows = rows[rows["model"].isin(seeds[(seeds == 0) | (seeds >= min_runs)].index)]
     matrices = {}
     for title, (metric, half) in NAB_RANKINGS.items():
-        chosen = rows[rows["metric"] == metric]
-        if metric in THRESHOLD_FREE and sparse:
-            chosen = chosen[~chosen["model"].isin(list(sparse))]
+        chosen = without_sparse(rows[rows["metric"] == metric], sparse)
         if half is not None:
             chosen = chosen[chosen["series"].map(split) == half]
         matrix = chosen.groupby(["series", "model"])["value"].mean().unstack("model")
@@ -68,4 +78,4 @@ def nab_series_matrices(tables: pd.DataFrame, split: pd.Series, min_runs: int,
 
 
 __all__ = ["NAB_RANKINGS", "SPARSE_SHARE", "THRESHOLD_FREE", "nab_series_matrices", "nab_sparse_alarms",
-           "sparse_alarm"]
+           "sparse_alarm", "without_sparse"]
