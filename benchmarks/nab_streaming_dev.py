@@ -6,7 +6,8 @@ It reads the 27 development series of ``datasets.nab_split()`` and nothing of th
 it informs (which detector and which score rule go to the evaluation half) stays honest. Each score is the
 development half's NAB score at the threshold that maximises it (``evaluation.nab_half_score``). Every parameter
 is fixed in advance: DeepAnT as in notebook 02 (lookback 45, 25 epochs on the probationary rows), the streaming
-schedule at its defaults (fine-tune every 500 forecasts, 2 epochs, on the last 2,000 windows) and the likelihood
+schedule at its defaults (fine-tune every 500 forecasts, 2 epochs, on the last 2,000 windows; ``streaming_skip_q99``
+leaves out of fine-tuning the windows whose error is above the q99 of the training errors) and the likelihood
 at HTM's (NAB's periods, averaging window 10, spatial tolerance 0.05). Prints one row per (detector, score rule,
 profile) with the mean and 95 % interval over seeds, the seconds per seed, and NAB's own shipped ``numenta``
 detector on the same half for reference. Not a test; nothing is asserted.
@@ -28,18 +29,23 @@ from anomalylab.reporting.stats import mean_ci
 DETECTORS = {
     "deepant": lambda seed: CNNForecaster(lookback=45, **DEEPANT, epochs=25, patience=None, seed=seed),
     "streaming": lambda seed: StreamingForecaster(lookback=45, **DEEPANT, epochs=25, patience=None, seed=seed),
+    # issue 33: fine-tuning that does not learn the windows it has just scored above its training errors' q99
+    "streaming_skip_q99": lambda seed: StreamingForecaster(lookback=45, **DEEPANT, epochs=25, patience=None,
+                                                           seed=seed, refit_skip_quantile=0.99),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--detectors", nargs="+", choices=list(DETECTORS), default=list(DETECTORS))
     args = parser.parse_args()
     split = datasets.nab_split()
     dev = list(split[split == "dev"].index)
     corpus, windows = datasets.nab_corpus_frame(dev), datasets.nab_windows_frame(dev)
     rows = []
-    for name, make in DETECTORS.items():
+    for name in args.detectors:
+        make = DETECTORS[name]
         start = time.perf_counter()
         runs = nab_runs(make, corpus, seeds=args.seeds, rescale="probation", desc=f"{name} (dev half)")
         seconds = (time.perf_counter() - start) / len(args.seeds)

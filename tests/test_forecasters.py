@@ -141,6 +141,22 @@ def test_streaming_forecaster_adapts_to_a_new_level_the_frozen_one_does_not():
     np.testing.assert_array_equal(streaming.iloc[:300], _streaming().fit(train).score_samples(train))  # in-sample
 
 
+def test_streaming_that_skips_unusual_windows_keeps_scoring_a_lasting_change():
+    """With ``refit_skip_quantile``, fine-tuning leaves out the windows scored above the training errors' quantile:
+    the shifted level is not learned, so it keeps scoring high where the plain streaming forecaster adapts; before
+    the shift (nothing unusual to skip) both give the same scores."""
+    series = _shifted()
+    train = series.iloc[:300]
+    plain = _streaming().fit(train).score_samples(series)
+    skipping = _streaming(refit_skip_quantile=0.99).fit(train)
+    scores = skipping.score_samples(series)
+    late = slice(750, 900)
+    assert scores.iloc[late].mean() > 3 * plain.iloc[late].mean()
+    np.testing.assert_allclose(scores.iloc[:350], plain.iloc[:350], rtol=1e-5, equal_nan=True)
+    in_sample = skipping.score_samples(train).iloc[24:]
+    assert 0 < skipping.skip_above_ <= in_sample.max() + 1e-9  # the q99 of the training windows' errors
+
+
 def test_streaming_scores_read_only_earlier_rows_and_leave_the_detector_unchanged():
     series = _shifted()
     det = _streaming().fit(series.iloc[:300])
@@ -162,6 +178,7 @@ def test_streaming_scores_read_only_earlier_rows_and_leave_the_detector_unchange
 
 def test_streaming_forecaster_refuses_bad_schedules():
     for kw, message in [({"refit_every": 0}, "refit_every"), ({"refit_epochs": 1.5}, "refit_epochs"),
-                        ({"refit_history": 0}, "refit_history")]:  # fmt: skip
+                        ({"refit_history": 0}, "refit_history"), ({"refit_skip_quantile": 0}, "refit_skip_quantile"),
+                        ({"refit_skip_quantile": 1.5}, "refit_skip_quantile")]:  # fmt: skip
         with pytest.raises(InputError, match=message):
             fc.StreamingForecaster(**kw)

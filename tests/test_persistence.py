@@ -72,6 +72,8 @@ SERIES_DETECTORS = {
     "self_attention": lambda: CNNForecaster(lookback=16, filters=(4,), attention="self", num_heads=2, **quick),
     "streaming": lambda: StreamingForecaster(lookback=16, filters=(4,), dense_units=8, refit_every=50,
                                              refit_epochs=1, **quick),
+    "streaming_skip": lambda: StreamingForecaster(lookback=16, filters=(4,), dense_units=8, refit_every=50,
+                                                  refit_epochs=1, refit_skip_quantile=0.9, **quick),
     "day_ahead_log": lambda: CNNForecaster(lookback=16, horizon=4, filters=(4,), transform="log1p",
                                            error="relative", **quick),
     "lstm_window": lambda: WindowDetector(SequenceAutoencoder("lstm", units=4, **quick), window=8,

@@ -328,11 +328,18 @@ class StreamingForecaster(CNNForecaster):
     fitted network's in-sample forecasts. Scoring works on a copy of the network, so the fitted detector is
     unchanged and scoring again gives the same scores; the scaler stays the one fitted on ``train``.
     Fine-tuning costs about ``refit_epochs * refit_history / refit_every`` passes over every streamed row.
+
+    With ``refit_skip_quantile = q``, fine-tuning leaves out the windows whose forecast error (as streamed) lies
+    above the ``q`` quantile of the fitted network's errors on its training windows: the network does not learn
+    the rows it has just scored as unusual, so a lasting change keeps scoring instead of being absorbed.
     """
 
     def __init__(self, *args, refit_every: int = 500, refit_epochs: int = 2, refit_history: int | None = 2000,
-                 name: str = "streaming_forecaster", **kwargs):  # fmt: skip
+                 refit_skip_quantile: float | None = None, name: str = "streaming_forecaster", **kwargs):  # fmt: skip
         super().__init__(*args, name=name, **kwargs)
+        if refit_skip_quantile is not None and not 0 < refit_skip_quantile <= 1:
+            raise InputError(f"refit_skip_quantile must lie in (0, 1] or be None; got {refit_skip_quantile}.")
+        self.refit_skip_quantile = refit_skip_quantile
         for label, value in {"refit_every": refit_every, "refit_epochs": refit_epochs}.items():
             if int(value) != value or value < 1:
                 raise InputError(f"{label} must be a whole number >= 1; got {value}.")
@@ -347,6 +354,10 @@ class StreamingForecaster(CNNForecaster):
         continues them."""
         super().fit(train, val)
         self.train_values_ = self._values(train)
+        if self.refit_skip_quantile is not None:  # the error level above which a window is not learned from
+            fw = self._windows(train)
+            errors = np.abs(fw.y - predict_batches(self.model_, fw.X)).mean(axis=1)
+            self.skip_above_ = float(np.quantile(errors, self.refit_skip_quantile))
         return self
 
     def _working_copy(self):
@@ -378,6 +389,11 @@ class StreamingForecaster(CNNForecaster):
             forecasts.append(predict_batches(model, fw.X[lo:hi]))
             if hi < len(fw.X):  # learn from the block just scored before forecasting the next one
                 first = 0 if self.refit_history is None else max(0, hi - self.refit_history)
-                fit_keras(model, fw.X[first:hi], fw.y[first:hi], val=None, epochs=self.refit_epochs,
-                          batch_size=self.batch_size, seed=self.seed + block + 1, patience=None)  # fmt: skip
+                learn = np.arange(first, hi)
+                if self.refit_skip_quantile is not None:
+                    seen = np.concatenate(forecasts)[first:hi]
+                    learn = learn[np.abs(fw.y[first:hi] - seen).mean(axis=1) <= self.skip_above_]
+                if len(learn):
+                    fit_keras(model, fw.X[learn], fw.y[learn], val=None, epochs=self.refit_epochs,
+                              batch_size=self.batch_size, seed=self.seed + block + 1, patience=None)  # fmt: skip
         return fw, np.concatenate(forecasts)
