@@ -173,19 +173,16 @@ def nab_blend(run: pd.DataFrame, partner: pd.DataFrame, how: str = "mean") -> pd
     ``partner``'s raw scores, each first put on :func:`unit_interval` against its probationary rows (so that two
     detectors' errors share a scale): an ensemble of two detectors' evidence, rescaled like one detector's
     (:func:`nab_rescale`). ``partner`` is another run of the same corpus (same series and rows, in the same
-    order); rows a detector left unscored count 0. Its ``fit_seconds`` are both detectors' (the blend needs both)."""
+    order, each series' rows together, as :func:`nab_run` makes them); rows a detector left unscored count 0. Its
+    ``fit_seconds`` are both detectors' (the blend needs both)."""
     if how not in BLENDS:
         raise InputError(f"how must be one of {BLENDS}, got {how!r}.")
     keys = ["series", "timestamp"]
     if len(run) != len(partner) or not run[keys].reset_index(drop=True).equals(partner[keys].reset_index(drop=True)):
         raise InputError("the partner run does not cover the same series and rows in the same order; blend two "
                          "runs of the same corpus frame.")  # fmt: skip
-    blended = np.empty(len(run))
-    for rows in run.groupby("series", sort=False).indices.values():
-        probation = nab_probationary_length(len(rows))
-        units = [unit_interval(raw, raw[:probation])
-                 for raw in (one["raw_score"].to_numpy(dtype=float)[rows] for one in (run, partner))]  # fmt: skip
-        blended[rows] = np.maximum(*units) if how == "max" else (units[0] + units[1]) / 2
+    units = [nab_rescale(one, "probation")["anomaly_score"].to_numpy() for one in (run, partner)]
+    blended = np.maximum(*units) if how == "max" else (units[0] + units[1]) / 2
     out = run.assign(raw_score=blended)
     if "fit_seconds" in run and "fit_seconds" in partner:
         out["fit_seconds"] = run["fit_seconds"].to_numpy() + partner["fit_seconds"].to_numpy()
