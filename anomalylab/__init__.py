@@ -8,7 +8,7 @@ import each other, even through others (``tests/test_layers.py`` checks both, im
 import os
 
 LAYERS = ("errors", "paths", "extras", "config", "datasets", "preprocessing", "models", "thresholds", "metrics",
-          "runner", "evaluation", "reporting", "plotting", "explorer", "cli")  # fmt: skip
+          "runner", "evaluation", "reporting", "plotting", "suites", "explorer", "cli")  # fmt: skip
 
 # Importing anomalylab changes nothing in the host process: a practitioner who imports a detector keeps their own
 # thread pools. The fixed numerics of the notebooks and `make reproduce` (TensorFlow and the BLAS/OpenMP pools on

@@ -10,7 +10,8 @@ fitted detector (no pickle: :mod:`anomalylab.models.persistence`) with its thres
 on. Bad input stops with ``error: ...`` naming the fix (exit status 2), before anything is written.
 
 ``evaluate nab RESULTS_DIR`` (:mod:`.evaluate`) scores another detector's results in NAB's layout as this project
-scores its own, and ranks it beside them.
+scores its own, and ranks it beside them. ``experiments [GRID]`` lists the notebooks' experiment grids
+(:mod:`anomalylab.suites`).
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ def main(argv=None) -> int:
         for name, (_, text) in entries.items():
             print(f"{name:{width}s}  {text}")
         return 0
+
     from anomalylab.config import use_fixed_numerics
 
     use_fixed_numerics()  # the command line's process is ours: same scores on any machine, as in the notebooks
     try:
-        if args.command == "evaluate":
+        if args.command == "experiments":
+            print(experiment_listing(args.grid, quick=args.quick, csv=args.csv))
+        elif args.command == "evaluate":
             from anomalylab.cli.evaluate import evaluate_nab, report
 
             if args.out is not None and args.out.exists() and not args.out.is_dir():
@@ -53,3 +57,31 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def experiment_listing(name: str | None = None, quick: bool = False, csv: bool = False) -> str:
+    """The text of ``python -m anomalylab experiments``: every grid (or one), one block each."""
+    import pandas as pd
+
+    from anomalylab import suites
+    from anomalylab.evaluation import listing
+
+    names = [name] if name else list(suites.GRIDS)
+    blocks = []
+    for grid in names:
+        table = listing(suites.grid(grid, quick=quick)).assign(grid=grid, notebook=suites.GRIDS[grid][0])
+        blocks.append(table[["grid", "notebook", *table.columns[:-2]]])
+    table = pd.concat(blocks, ignore_index=True)
+    if csv:
+        return table.to_csv(index=False).rstrip("\n")
+    lines = []
+    for grid, rows in table.groupby("grid", sort=False):
+        lines.append(f"{grid} (notebook {rows['notebook'].iloc[0]})")
+        for row in rows.to_dict("records"):
+            rules = row["rules"] or "none (the benchmark's own threshold)"
+            lines.append(f"  {row['experiment']}: {row['detector']}")
+            lines.append(f"      seeds {row['seeds']}; rules {rules}")
+            if row["chosen from data"]:
+                lines.append(f"      chosen from data: {row['chosen from data']}")
+    return "\n".join(lines)
+

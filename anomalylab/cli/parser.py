@@ -84,4 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "critical-difference diagram (PNG)")
     evaluate.add_argument("--tables", type=Path, help="folder of the score tables to rank against (default: "
                           "figures/tables)")
+    experiments = sub.add_parser(
+        "experiments",
+        help="list the notebooks' experiment grids (detector, seeds, threshold rules)",
+        description="Print every experiment grid the notebooks run (anomalylab/suites): each experiment's detector "
+        "and arguments, its seeds and its threshold rules, as in a full run (or a quick one). Arguments chosen from "
+        "data before a grid runs (a tuned code size, the labelled rows) show as <name>.",
+    )
+    experiments.add_argument("grid", nargs="?", help="one grid by name (default: every grid)")
+    experiments.add_argument("--quick", action="store_true", help="the grids of a quick run (2 seeds, 2 epochs)")
+    experiments.add_argument("--csv", action="store_true", help="print CSV instead of text")
     return parser  # fmt: skip

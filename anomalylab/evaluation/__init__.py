@@ -2,8 +2,10 @@
 
 One module per concern:
 
-- ``rows``: the tidy schema's columns, the three kinds of rows (``ours``, ``protocol``, ``published``) and
-  the threshold rules known to read the test split;
+- ``rows``: the tidy schema's columns, the four kinds of rows (``ours``, ``protocol``, ``published``, ``post hoc``),
+  the named threshold-rule type and the one function that decides a row's kind;
+- ``experiments``: experiments as data (a detector spec of a registered class and its arguments, with seeds and
+  rules), which every ``evaluate_*_grid`` and ``nab_runs`` take;
 - ``series``: a detector over seeds and threshold rules on a chronological split (rules see non-test rows);
 - ``selection``: rolling-origin folds on the training + validation rows to choose a variant and a rule;
 - ``nab``: the NAB protocol (probationary fit, scores in [0, 1], development/evaluation halves);
@@ -16,9 +18,22 @@ Everything is importable from ``anomalylab.evaluation`` directly.
 """
 
 from anomalylab.evaluation.ceilings import own_ceiling, twin_ceilings
+from anomalylab.evaluation.experiments import (
+    Chosen,
+    DetectorSpec,
+    Experiment,
+    bind,
+    detector,
+    experiment_models,
+    find,
+    listing,
+)
 from anomalylab.evaluation.hybrid import hybrid_diagnosis, tidy_grid, tune_hybrid
 from anomalylab.evaluation.nab import (
     BLENDS,
+    CORPUS_OPTIMISED,
+    DEV_OPTIMISED,
+    EVAL_HALF,
     NAB_RESULT_COLUMNS,
     RESCALES,
     SERIES_PROTOCOL,
@@ -90,6 +105,8 @@ from anomalylab.evaluation.tables import (
 from anomalylab.metrics import detection_report
 
 __all__ = [
+    "CORPUS_OPTIMISED", "DEV_OPTIMISED", "EVAL_HALF", "bind", "Chosen", "DetectorSpec", "detector", "Experiment",
+    "experiment_models", "find", "listing",
     "chosen_configs", "detection_report", "evaluate_scores", "evaluate_series", "evaluate_series_grid",
     "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results", "fit_and_score",
     "fit_and_score_table", "fit_and_score_validation", "fit_inputs", "history_length", "hold_out_labelled",

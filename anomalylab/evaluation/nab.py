@@ -31,6 +31,11 @@ from anomalylab.paths import atomic_path
 NAB_RESULT_COLUMNS = ["timestamp", "value", "anomaly_score", "label"]
 RESCALES = ("rolling", "probation", "likelihood", "likelihood_two_sided", "likelihood_quiet", None)
 BLENDS = ("mean", "max")
+# the names of NAB's two thresholds in the tables' threshold_rule column, and of the protocols that score its halves
+DEV_OPTIMISED = "nab_dev_optimised"  # the threshold that maximises the development half's score: ours
+CORPUS_OPTIMISED = "nab_corpus_optimised"  # the one that maximises the scored series' own score: protocol
+PROTOCOL = "nab_v1.1"  # the whole corpus
+EVAL_HALF = "nab_v1.1_eval_half"  # the evaluation half (scored once, after every choice)
 
 def unit_interval(scores, reference, q: float = 0.99) -> np.ndarray:
     """Map non-negative scores to [0, 1) as s / (s + r), r = the ``q`` quantile of ``reference``.
@@ -243,7 +248,7 @@ def nab_rows(
     whole_parts = _nab_parts(run, windows)
     for profile, metric in NAB_PROFILE_METRIC.items():
         whole = nab_score(whole_parts, profile)
-        corpus = {"protocol": "nab_v1.1", "threshold_rule": "nab_corpus_optimised", **keys}
+        corpus = {"protocol": PROTOCOL, "threshold_rule": CORPUS_OPTIMISED, **keys}
         rows += result_rows({metric: whole["score"]}, series="", threshold=whole["threshold"], **corpus)
         rows += _category_rows(run, windows, profile, metric, whole["threshold"], **corpus)
         if not halves:
@@ -252,15 +257,15 @@ def nab_rows(
         dev_thresholds[profile] = dev_threshold
         eval_parts = _nab_parts(halves["eval"], windows)
         scored = {
-            ("nab_v1.1_eval_half", "nab_dev_optimised"): nab_score(eval_parts, profile, threshold=dev_threshold),
-            ("nab_v1.1_eval_half", "nab_corpus_optimised"): nab_score(eval_parts, profile),
-            ("nab_v1.1", "nab_dev_optimised"): nab_score(whole_parts, profile, threshold=dev_threshold),
+            (EVAL_HALF, DEV_OPTIMISED): nab_score(eval_parts, profile, threshold=dev_threshold),
+            (EVAL_HALF, CORPUS_OPTIMISED): nab_score(eval_parts, profile),
+            (PROTOCOL, DEV_OPTIMISED): nab_score(whole_parts, profile, threshold=dev_threshold),
         }
         for (protocol, rule), result in scored.items():
             rows += result_rows({metric: result["score"]}, series="", protocol=protocol, threshold_rule=rule,
                                 threshold=result["threshold"], **keys)  # fmt: skip
-        rows += _category_rows(halves["eval"], windows, profile, metric, dev_threshold, protocol="nab_v1.1_eval_half",
-                               threshold_rule="nab_dev_optimised", **keys)  # fmt: skip
+        rows += _category_rows(halves["eval"], windows, profile, metric, dev_threshold, protocol=EVAL_HALF,
+                               threshold_rule=DEV_OPTIMISED, **keys)  # fmt: skip
     if dev_thresholds:
         rows += nab_series_rows(run, windows, dev_thresholds, model=model, seed=seed)
     return rows
@@ -307,7 +312,7 @@ def nab_series_rows(
     *,
     model: str,
     seed: int | None = None,
-    threshold_rule: str = "nab_dev_optimised",
+    threshold_rule: str = DEV_OPTIMISED,
     kind: str = "ours",
 ) -> list[dict]:
     """Per-series rows of one detector run (``protocol="nab_v1.1_per_series"``, ``series=<name>``): the NAB
@@ -355,9 +360,9 @@ def nab_detector_rows(names=None, split: pd.Series | None = None) -> list[dict]:
         run = datasets.load_nab_detector_results(detector, names)
         shipped = thresholds.loc[detector].to_dict()
         keys = {"model": f"{detector} (NAB)", "threshold_rule": "nab_shipped", "kind": "published"}
-        parts = {"nab_v1.1": _nab_parts(run, windows)}
+        parts = {PROTOCOL: _nab_parts(run, windows)}
         if split is not None:
-            parts["nab_v1.1_eval_half"] = _nab_parts(run[run["series"].map(split) == "eval"], windows)
+            parts[EVAL_HALF] = _nab_parts(run[run["series"].map(split) == "eval"], windows)
         for (protocol, part), (profile, metric) in itertools.product(parts.items(), NAB_PROFILE_METRIC.items()):
             score = nab_score(part, profile, threshold=shipped[profile])["score"]
             rows += result_rows({metric: score}, dataset="nab", protocol=protocol, threshold=shipped[profile],

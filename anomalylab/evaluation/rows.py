@@ -4,7 +4,7 @@ that decides a row's kind (:func:`row_kind`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,15 +35,19 @@ PROTOCOL_RULES = {
 PROTOCOL_MODELS = {"ecod": TRANSDUCTIVE_REASON}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Rule:
     """A threshold rule, for series and tables alike: called with what its protocol hands it (a series: the
     non-test scores, labels and split; a table: the validation scores and labels and the test scores of a
-    subset), it returns the threshold. ``reads_test`` is None for a rule that reads no test data, else why it
-    does: its rows are then ``protocol`` (:func:`row_kind`)."""
+    subset), it returns the threshold. ``name`` is what its rows say in the ``threshold_rule`` column (the rule
+    constructors of :mod:`~anomalylab.evaluation.series` and :mod:`~anomalylab.evaluation.tables` name their rules,
+    so that a notebook quotes ``rule.name`` rather than typing it); ``reads_test`` is None for a rule that reads no
+    test data, else why it does: its rows are then ``protocol`` (:func:`row_kind`). Two rules are equal when their
+    names and ``reads_test`` are: a name stands for one rule in a table."""
 
-    threshold: Callable[..., float]
+    threshold: Callable[..., float] = field(compare=False)
     reads_test: str | None = None
+    name: str = ""
 
     def __call__(self, *args) -> float:
         return self.threshold(*args)

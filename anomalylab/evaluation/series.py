@@ -20,6 +20,7 @@ import pandas as pd
 
 from anomalylab import runner
 from anomalylab.errors import InputError
+from anomalylab.evaluation.experiments import Experiment, experiment_models
 from anomalylab.evaluation.fitcache import cache_note, cached
 from anomalylab.evaluation.rows import PROTOCOL_RULES, SPLITS, Rule, result_rows, row_kind
 from anomalylab.metrics import flag_report, threshold_free_report
@@ -29,24 +30,29 @@ from anomalylab.thresholds import best_fbeta_threshold, mean_k_sigma, quantile_t
 ThresholdRule = Rule  # a series rule: Rule(threshold(non-test scores, labels, split))
 
 
-def rule_fixed(value: float) -> ThresholdRule:
-    """A fixed threshold (e.g. the Mixtiles study's 40 % relative error)."""
-    return Rule(lambda scores, labels, split: float(value))  # noqa: ARG005
+def rule_fixed(value: float, name: str | None = None) -> ThresholdRule:
+    """A fixed threshold (e.g. the Mixtiles study's 40 % relative error); named ``fixed_<value>`` unless ``name``
+    says what the value means (``relative_0.40``)."""
+    return Rule(lambda scores, labels, split: float(value), name=name or f"fixed_{value:g}")  # noqa: ARG005
 
 
 def rule_val_mean_k_sigma(k: float = 3.0) -> ThresholdRule:
-    """Label-free: mean + k std of the validation scores."""
-    return Rule(lambda scores, labels, split: mean_k_sigma(scores[split == "val"], k))  # noqa: ARG005
+    """Label-free: mean + k std of the validation scores (``val_mean_<k>sd``)."""
+    return Rule(lambda scores, labels, split: mean_k_sigma(scores[split == "val"], k),  # noqa: ARG005
+                name=f"val_mean_{k:g}sd")
 
 
 def rule_train_mean_k_sigma(k: float = 3.0) -> ThresholdRule:
-    """Label-free: mean + k std of the training scores (the spike-series seed's rule, on training only)."""
-    return Rule(lambda scores, labels, split: mean_k_sigma(scores[split == "train"], k))  # noqa: ARG005
+    """Label-free: mean + k std of the training scores (the spike-series seed's rule, on training only;
+    ``train_mean_<k>sd``)."""
+    return Rule(lambda scores, labels, split: mean_k_sigma(scores[split == "train"], k),  # noqa: ARG005
+                name=f"train_mean_{k:g}sd")
 
 
 def rule_val_quantile(q: float = 0.99) -> ThresholdRule:
-    """Label-free: the q quantile of the validation scores."""
-    return Rule(lambda scores, labels, split: quantile_threshold(scores[split == "val"], q))  # noqa: ARG005
+    """Label-free: the q quantile of the validation scores (``val_q<100 q>``)."""
+    return Rule(lambda scores, labels, split: quantile_threshold(scores[split == "val"], q),  # noqa: ARG005
+                name=f"val_q{round(q * 100, 6):g}")
 
 
 def rule_trainval_best_fbeta(beta: float = 2.0) -> ThresholdRule:
@@ -54,9 +60,10 @@ def rule_trainval_best_fbeta(beta: float = 2.0) -> ThresholdRule:
 
     Training scores are in-sample for a learned detector (slightly optimistic),
     but pooling both splits tunes on every non-test label instead of the few
-    in the validation split alone.
+    in the validation split alone. Named ``trainval_best_f<beta>``.
     """
-    return Rule(lambda scores, labels, split: best_fbeta_threshold(scores, labels, beta)[0])  # noqa: ARG005
+    return Rule(lambda scores, labels, split: best_fbeta_threshold(scores, labels, beta)[0],  # noqa: ARG005
+                name=f"trainval_best_f{beta:g}")
 
 
 def score_series(detector, series) -> pd.Series:
@@ -175,7 +182,8 @@ def fit_and_score(make_detector, seed, frame: pd.DataFrame, *, value: str, split
 
 
 def evaluate_series_grid(
-    models: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, ThresholdRule]]],
+    models: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, ThresholdRule]]]
+    | Sequence[Experiment],
     frame: pd.DataFrame,
     *,
     value: str = "value",
@@ -188,13 +196,15 @@ def evaluate_series_grid(
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Every model over its seeds on one series, as independent tasks on :mod:`anomalylab.runner`.
 
-    ``models`` maps a name to ``(make_detector, seeds, rules)``. Each (model, seed) fits a fresh
+    ``models`` is a sequence of :class:`~anomalylab.evaluation.Experiment` (or a mapping of a name to
+    ``(make_detector, seeds, rules)``). Each (model, seed) fits a fresh
     ``make_detector(seed)`` on the training rows and scores the whole series; each rule then picks its threshold
     from the non-test rows only. Returns ``(table, scores)``: tidy rows (metrics on the test rows per model, seed
     and rule, plus ``fit_seconds`` and ``score_seconds``) in the order of ``models`` and seeds, and per model the
     scores of every row, one column per seed.
     """
     _check_frame(frame, value, label, split)
+    models = experiment_models(models)
     for name, (_, seeds, _) in models.items():
         if not seeds:
             raise InputError(f"{name}: seeds is empty; pass (None,) for a deterministic detector.")

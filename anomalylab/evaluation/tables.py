@@ -14,6 +14,7 @@ import pandas as pd
 from anomalylab import runner
 from anomalylab.datasets.kdd import kdd_twin_rows
 from anomalylab.errors import InputError
+from anomalylab.evaluation.experiments import Experiment, experiment_models
 from anomalylab.evaluation.fitcache import cache_note, cached
 from anomalylab.evaluation.rows import Rule, result_rows, row_kind
 from anomalylab.metrics import detection_report
@@ -239,18 +240,21 @@ TableRule = Rule
 
 
 def table_rule_val_quantile(q: float = 0.99) -> TableRule:
-    """Label-free: the q quantile of the validation **inliers'** scores (about 1 - q false-alarm rate)."""
-    return Rule(lambda val, y_val, test: quantile_threshold(val[y_val == 0], q))  # noqa: ARG005
+    """Label-free: the q quantile of the validation **inliers'** scores (about 1 - q false-alarm rate;
+    ``val_q<100 q>``)."""
+    return Rule(lambda val, y_val, test: quantile_threshold(val[y_val == 0], q), name=f"val_q{round(q * 100, 6):g}")  # noqa: ARG005
 
 
 def table_rule_val_best_fbeta(beta: float = 1.0) -> TableRule:
-    """Tuned on the labelled validation split: the threshold of best F-beta there."""
-    return Rule(lambda val, y_val, test: best_fbeta_threshold(val, y_val, beta)[0])  # noqa: ARG005
+    """Tuned on the labelled validation split: the threshold of best F-beta there (``val_best_f<beta>``)."""
+    return Rule(lambda val, y_val, test: best_fbeta_threshold(val, y_val, beta)[0],  # noqa: ARG005
+                name=f"val_best_f{beta:g}")
 
 
-def table_rule_fixed(value: float) -> TableRule:
-    """A fixed threshold, for scores that carry their own (a classifier's log-odds, a per-cluster margin)."""
-    return Rule(lambda val, y_val, test: float(value))  # noqa: ARG005
+def table_rule_fixed(value: float, name: str | None = None) -> TableRule:
+    """A fixed threshold, for scores that carry their own (a classifier's log-odds, a per-cluster margin); named
+    ``fixed_<value>`` unless ``name`` says what it means (``p_0.5``, ``per_cluster_q95``)."""
+    return Rule(lambda val, y_val, test: float(value), name=name or f"fixed_{value:g}")  # noqa: ARG005
 
 
 def table_rule_test_quantile(q: float = 0.8) -> TableRule:
@@ -262,6 +266,7 @@ def table_rule_test_quantile(q: float = 0.8) -> TableRule:
     """
     share = f"{round((1 - q) * 100, 6):g} %"
     return Rule(lambda val, y_val, test: quantile_threshold(test, q),  # noqa: ARG005
+                name=f"test_q{round(q * 100, 6):g} (protocol)",
                 reads_test=f"flags the top {share} of the test scores: reads the test scores and assumes the test "
                 "outlier share is known")  # fmt: skip
 
@@ -283,7 +288,8 @@ def fit_and_score_table(make_detector, seed, splits: TabularSplits) -> dict:
 
 
 def evaluate_table_grid(
-    models: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, TableRule]]],
+    models: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, TableRule]]]
+    | Sequence[Experiment],
     splits: TabularSplits,
     *,
     dataset: str = "kddcup99",
@@ -293,11 +299,13 @@ def evaluate_table_grid(
     """Every model over its seeds on one tabular protocol, as independent tasks on :mod:`anomalylab.runner`
     (the splits go to each worker once).
 
-    ``models`` maps a name to ``(make_detector, seeds, rules)``. Each (model, seed) fits on the training inliers
+    ``models`` is a sequence of :class:`~anomalylab.evaluation.Experiment` (or a mapping of a name to
+    ``(make_detector, seeds, rules)``). Each (model, seed) fits on the training inliers
     and scores validation and test rows; every rule is reported on every test subset
     (``protocol = "<protocol>_<subset>"``). Returns ``(table, test_scores)``: tidy rows with a ``threshold`` column
     in the order of ``models`` and seeds, and per model the test scores, one column per seed.
     """
+    models = experiment_models(models)
     for name, (_, seeds, _) in models.items():
         if not seeds:
             raise InputError(f"{name}: seeds is empty; pass (None,) for a deterministic detector.")

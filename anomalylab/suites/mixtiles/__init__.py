@@ -1,0 +1,1 @@
+"""The Mixtiles hourly traffic benchmark (expert-labelled anomalies, a fixed chronological split)."""
