@@ -37,6 +37,7 @@ from anomalylab.evaluation.nab import (
     NAB_RESULT_COLUMNS,
     RESCALES,
     SERIES_PROTOCOL,
+    SHIPPED,
     export_nab_results,
     nab_blend,
     nab_detector_rows,
@@ -50,6 +51,7 @@ from anomalylab.evaluation.nab import (
 )
 from anomalylab.evaluation.rows import (
     KINDS,
+    ORACLE_F2,
     PROTOCOL_MODELS,
     PROTOCOL_RULES,
     SPLITS,
@@ -105,7 +107,8 @@ from anomalylab.evaluation.tables import (
 from anomalylab.metrics import detection_report
 
 __all__ = [
-    "CORPUS_OPTIMISED", "DEV_OPTIMISED", "EVAL_HALF", "bind", "Chosen", "DetectorSpec", "detector", "Experiment",
+    "CORPUS_OPTIMISED", "DEV_OPTIMISED", "EVAL_HALF", "ORACLE_F2", "SHIPPED", "bind", "Chosen", "DetectorSpec",
+    "detector", "Experiment",
     "experiment_models", "find", "listing",
     "chosen_configs", "detection_report", "evaluate_scores", "evaluate_series", "evaluate_series_grid",
     "evaluate_table", "evaluate_table_draws", "evaluate_table_grid", "export_nab_results", "fit_and_score",

@@ -214,7 +214,7 @@ class Experiment:
     def describe(self) -> dict:
         """One row of a listing: name, detector, seeds, rules, and how each open placeholder is chosen."""
         return {"experiment": self.name, "detector": str(self.detector),
-                "seeds": ", ".join("-" if s is None else str(s) for s in self.seeds),
+                "seeds": "none (deterministic)" if self.seeds == (None,) else ", ".join(map(str, self.seeds)),
                 "rules": ", ".join(self.rules_names()),
                 "chosen from data": "; ".join(f"{c.name}: {c.how}" for c in self.detector.placeholders)}  # fmt: skip
 

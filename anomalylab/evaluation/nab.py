@@ -34,6 +34,7 @@ BLENDS = ("mean", "max")
 # the names of NAB's two thresholds in the tables' threshold_rule column, and of the protocols that score its halves
 DEV_OPTIMISED = "nab_dev_optimised"  # the threshold that maximises the development half's score: ours
 CORPUS_OPTIMISED = "nab_corpus_optimised"  # the one that maximises the scored series' own score: protocol
+SHIPPED = "nab_shipped"  # NAB's own detectors at the thresholds they ship with (tuned by NAB on the whole corpus)
 PROTOCOL = "nab_v1.1"  # the whole corpus
 EVAL_HALF = "nab_v1.1_eval_half"  # the evaluation half (scored once, after every choice)
 
@@ -359,7 +360,7 @@ def nab_detector_rows(names=None, split: pd.Series | None = None) -> list[dict]:
     for detector in datasets.NAB_DETECTORS:
         run = datasets.load_nab_detector_results(detector, names)
         shipped = thresholds.loc[detector].to_dict()
-        keys = {"model": f"{detector} (NAB)", "threshold_rule": "nab_shipped", "kind": "published"}
+        keys = {"model": f"{detector} (NAB)", "threshold_rule": SHIPPED, "kind": "published"}
         parts = {PROTOCOL: _nab_parts(run, windows)}
         if split is not None:
             parts[EVAL_HALF] = _nab_parts(run[run["series"].map(split) == "eval"], windows)

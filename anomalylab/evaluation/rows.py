@@ -30,6 +30,7 @@ PROTOCOL_RULES = {
     "test_best_f2 (oracle)": "the threshold with the best F2 on the test labels themselves: the ceiling of a model's "
     "scores, not a result",
 }
+ORACLE_F2 = "test_best_f2 (oracle)"  # the name of the oracle rule's rows (evaluation.oracle_rows)
 # Models whose scores read the test rows themselves (whatever the threshold rule): their rows are ``protocol``.
 # A detector at hand says so itself (``Detector.transductive``); the names serve rows written without one.
 PROTOCOL_MODELS = {"ecod": TRANSDUCTIVE_REASON}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from anomalylab import runner
 from anomalylab.errors import InputError
+from anomalylab.evaluation.experiments import Experiment, experiment_models
 from anomalylab.evaluation.rows import result_rows
 from anomalylab.evaluation.series import ThresholdRule, evaluate_scores, fit_and_score
 from anomalylab.metrics import point_metrics
@@ -49,7 +50,8 @@ def rolling_origin_folds(
 
 
 def select_variant(
-    variants: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, ThresholdRule]]],
+    variants: Mapping[str, tuple[Callable[[int | None], object], Sequence[int | None], Mapping[str, ThresholdRule]]]
+    | Sequence[Experiment],
     frame: pd.DataFrame,
     *,
     first: int,
@@ -63,10 +65,12 @@ def select_variant(
 ) -> pd.DataFrame:
     """Rolling-origin selection table of every (variant, threshold rule) on the non-test rows only.
 
-    ``variants`` maps a name to ``(make_detector, seeds, rules)`` as :func:`evaluate_series` takes them.
+    ``variants`` is a sequence of :class:`~anomalylab.evaluation.Experiment` (or a mapping of a name to
+    ``(make_detector, seeds, rules)``) as :func:`evaluate_series_grid` takes them.
     Returns tidy rows (``kind="ours"``, protocol ``rolling-origin <n_folds> folds on train+val``) with the
     pooled ``precision``, ``recall`` and ``f<beta>`` per seed; pick the winner with :func:`selected`.
     """
+    variants = experiment_models(variants)
     if not (frame[split] == "test").any():
         raise InputError("the frame has no test rows to cut off; selection needs the real split column.")
     dev = frame[frame[split] != "test"]
