@@ -31,7 +31,8 @@ FOLD_START = 735  # hours before the first fold's block (about a month: the firs
 # the streaming form fine-tunes every 168 forecasts (a week), for 2 epochs, on the last 2,000 windows
 STREAMING = {"refit_every": 168, "refit_epochs": 2, "refit_history": 2000}
 
-RELATIVE = rule_fixed(0.40, name="relative_0.40")  # the original study's rule: a forecast 40 % off is an anomaly
+RELATIVE_ERROR = 0.40  # the original study's rule: a forecast 40 % off (|y - yhat| / y > 0.40) is an anomaly
+RELATIVE = rule_fixed(RELATIVE_ERROR, name="relative_0.40")
 VAL_MEAN_3SD = rule_val_mean_k_sigma(3)  # label-free: mean + 3 sd of the validation hours' scores
 TRAINVAL_BEST_F2 = rule_trainval_best_fbeta(2)  # the best F2 on the training + validation labels
 RULES = (RELATIVE, VAL_MEAN_3SD, TRAINVAL_BEST_F2)
