@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomalylab import evaluation, suites
+from anomalylab import evaluation
 from anomalylab.cli import main
 from anomalylab.errors import InputError
 from anomalylab.evaluation import Chosen, Experiment, detector, fitcache, series, tables
@@ -18,6 +18,7 @@ from anomalylab.models.classical import IsolationForestDetector, RandomScore, Se
 from anomalylab.models.forecasters import DEEPANT, CNNForecaster, StreamingForecaster
 from anomalylab.models.hybrid import SemiSupervisedHybrid
 from anomalylab.models.windows import WindowDetector
+from anomalylab.suites import catalogue as suites
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -63,8 +63,8 @@ def experiment_listing(name: str | None = None, quick: bool = False, csv: bool =
     """The text of ``python -m anomalylab experiments``: every grid (or one), one block each."""
     import pandas as pd
 
-    from anomalylab import suites
     from anomalylab.evaluation import listing
+    from anomalylab.suites import catalogue as suites
 
     names = [name] if name else list(suites.GRIDS)
     blocks = []

@@ -77,3 +77,11 @@ def semi_supervised_experiments(cfg: RunConfig) -> tuple[Experiment, ...]:
                                   **hybrid_params(cfg)), cfg.seeds, rules)
         for name, oversample in [("hybrid_semi_supervised", False), ("hybrid_semi_supervised_oversampled", True)]
     )  # fmt: skip
+
+
+__all__ = [
+    "BATCH_SIZE", "CLUSTERS", "DISTANCE_WEIGHT", "HYBRID_EPOCHS", "hybrid_experiments", "hybrid_params",
+    "HYBRID_SEEDS", "HYBRID_TRAIN_ROWS", "LABELLED", "LATENT_DIM", "LATENT_DIMS", "N_CLUSTERS", "N_LABELLED", "P_05",
+    "PER_CLUSTER_Q95", "PER_CLUSTER_Q99", "RULES", "semi_supervised_experiments", "VAL_BEST_F1", "VAL_BEST_F2",
+    "VAL_Q95", "VAL_Q99",
+]

@@ -104,3 +104,11 @@ def attention_experiments(cfg: RunConfig) -> tuple[Experiment, ...]:
         Experiment("deepant_self_attention_streaming",
                    detector(StreamingForecaster, **base, attention="self", **STREAMING), cfg.seeds, RULES),
     )  # fmt: skip
+
+
+__all__ = [
+    "attention_experiments", "COMPANY_FLAGS", "comparison_experiments", "EPOCHS", "FOLD_START", "FOLDS", "HORIZONS",
+    "LABEL_FREE_RULES", "LOOKBACK", "LOOKBACKS", "PUBLISHED_PROTOCOL", "RELATIVE", "RELATIVE_ERROR", "RULES", "SEEDS",
+    "selected_experiment", "selection_experiments", "SELECTION_SEEDS", "STREAMING", "TRAINVAL_BEST_F2",
+    "VAL_MEAN_3SD", "variant_name",
+]

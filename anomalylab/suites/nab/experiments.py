@@ -67,3 +67,9 @@ def attention_experiments(cfg: RunConfig) -> tuple[Experiment, ...]:
         Experiment("deepant_self_attention_streaming",
                    detector(StreamingForecaster, **STREAMING, **base, attention="self"), seeds),
     )  # fmt: skip
+
+
+__all__ = [
+    "attention_experiments", "ATTENTION_SEEDS", "baseline_experiments", "BLENDS", "EPOCHS", "forecaster_experiments",
+    "LATER_RESCALES", "LOOKBACK", "MIN_GAIN", "RANDOM_SEEDS", "RESCALE_OF", "RESCALES", "SEEDS", "STREAMING",
+]

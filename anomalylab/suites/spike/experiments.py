@@ -15,10 +15,15 @@ SEED_RULE = "mean_3sd_all_errors"  # the seed's published rule: mean + 3 sd of e
 PROTOCOL = "chronological 80/20, threshold from training errors"
 
 
-def experiments(cfg: RunConfig) -> tuple[Experiment, ...]:
+def spike_experiments(cfg: RunConfig) -> tuple[Experiment, ...]:
     """The seed's Conv1D forecaster (no early stopping, batches of 32) over ``cfg.seeds``, and the labelling rule."""
     return (
         Experiment("simple_conv1d", detector(CNNForecaster, lookback=LOOKBACK, **SIMPLE_CONV1D, epochs=cfg.epochs,
                                              batch_size=32, patience=None), cfg.seeds, RULES),
         Experiment("rolling_median_residual", detector(RollingMedianResidual, window=11), (None,), RULES),
     )  # fmt: skip
+
+
+__all__ = [
+    "spike_experiments", "LOOKBACK", "PROTOCOL", "RULES", "SEED_RULE", "TRAIN_MEAN_3SD",
+]
