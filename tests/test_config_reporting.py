@@ -134,6 +134,9 @@ def test_summary_ranks_our_rows_only_counts_each_run_once_and_keeps_protocol_and
     assert list(best["model"]) == ["alpha", "beta"]  # ranked ours rows only, one per model
     with pytest.raises(InputError, match="no 'ours' rows"):
         reporting.summary_stats(_summary_rows(), reporting.SummarySpec("x", "t", ("03_none",), "ours", ("r",), ("f1",)))
+    typo = reporting.SummarySpec("k", "title", ("01_first",), r"^ours$", ("r", "val_q59"), ("f1",))  # a typo: no row
+    with pytest.raises(InputError, match=r"rule\(s\) \['val_q59'\] select no 'ours' row.*there: \['other', 'r', "):
+        reporting.summary_stats(_summary_rows(), typo)
 
 
 def test_rows_whose_rule_reads_the_test_split_are_never_ours():

@@ -168,6 +168,11 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
         "published": (rows["kind"] == "published")
         & (rows["protocol"].str.contains(spec.published, regex=True) if spec.published else False),
     }
+    unmatched = [rule for rule in spec.rules if not (masks["ours"] & (rows["threshold_rule"] == rule)).any()]
+    if unmatched and masks["ours"].any():  # a rule that selects nothing is a typo or a renamed rule, never skipped
+        there = sorted(set(rows.loc[in_protocol, "threshold_rule"]) - {""})
+        raise InputError(f"summary {spec.key!r}: rule(s) {unmatched} select no 'ours' row of {spec.tables} under "
+                         f"protocol {spec.protocol!r}; the rules there: {there}.")
     parts = []
     for source, mask in masks.items():
         part = rows[mask]
