@@ -137,6 +137,8 @@ def test_summary_ranks_our_rows_only_counts_each_run_once_and_keeps_protocol_and
     typo = reporting.SummarySpec("k", "title", ("01_first",), r"^ours$", ("r", "val_q59"), ("f1",))  # a typo: no row
     with pytest.raises(InputError, match=r"rule\(s\) \['val_q59'\] select no 'ours' row.*there: \['other', 'r', "):
         reporting.summary_stats(_summary_rows(), typo)
+    alone = _summary_rows().drop(columns="table")  # one notebook's own rows: the other tables' rules may be absent
+    assert set(reporting.summary_stats(alone, typo)["threshold_rule"]) >= {"r"}
 
 
 def test_rows_whose_rule_reads_the_test_split_are_never_ours():

@@ -168,8 +168,11 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
         "published": (rows["kind"] == "published")
         & (rows["protocol"].str.contains(spec.published, regex=True) if spec.published else False),
     }
+    # with every table of the spec at hand, a rule that selects nothing is a typo or a renamed rule, never skipped
+    # (a notebook may summarise its own table alone, without the rows another notebook adds under other rules)
+    complete = "table" in tables and set(spec.tables) <= set(tables["table"])
     unmatched = [rule for rule in spec.rules if not (masks["ours"] & (rows["threshold_rule"] == rule)).any()]
-    if unmatched and masks["ours"].any():  # a rule that selects nothing is a typo or a renamed rule, never skipped
+    if unmatched and complete and masks["ours"].any():
         there = sorted(set(rows.loc[in_protocol, "threshold_rule"]) - {""})
         raise InputError(f"summary {spec.key!r}: rule(s) {unmatched} select no 'ours' row of {spec.tables} under "
                          f"protocol {spec.protocol!r}; the rules there: {there}.")
@@ -217,7 +220,7 @@ def summary_stats(tables: pd.DataFrame, spec: SummarySpec) -> pd.DataFrame:
     ours = out[(out["source"] == "ours") & ~out["_unranked"]]
     breadth = ours.groupby("protocol")["model"].nunique()
     order = ours.assign(_rule=ours["threshold_rule"].map({r: i for i, r in enumerate(spec.rules)}),
-                        _breadth=-ours["protocol"].map(breadth))  # fmt: skip
+                        _breadth=-ours["protocol"].map(breadth).astype(float))  # fmt: skip
     first = order.sort_values(["series", "model", "_rule", "_breadth", "protocol"]).drop_duplicates(["series", "model"])
     out["second_rule"] = (out["source"] == "ours") & ~out["_unranked"] & ~out.index.isin(first.index)
     out = out.assign(_unranked=out["_unranked"] | out["second_rule"]).sort_values(sort, ascending=[True] * (
