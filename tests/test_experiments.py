@@ -23,14 +23,6 @@ from anomalylab.suites import catalogue as suites
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _frame(n=24 * 20):
-    t = np.arange(n)
-    value = 10 + np.sin(2 * np.pi * t / 24) + np.random.default_rng(1).normal(0, 0.1, n)
-    value[300] += 5
-    split = np.where(t < n // 2, "train", np.where(t < 3 * n // 4, "val", "test"))
-    return pd.DataFrame({"value": value, "is_anomaly": (t == 300).astype(int), "split": split},
-                        index=pd.date_range("2020-01-01", periods=n, freq="h"))  # fmt: skip
-
 
 def test_a_spec_builds_the_detector_it_describes_with_the_seed_where_the_class_takes_one():
     spec = detector(CNNForecaster, lookback=45, **DEEPANT, epochs=3, attention="self")
@@ -122,14 +114,14 @@ def test_rule_constructors_name_their_rules_as_the_tables_do():
     assert evaluation.table_rule_test_quantile(0.8).name in evaluation.PROTOCOL_RULES
 
 
-def test_experiments_run_as_the_mapping_of_factories_they_replace():
+def test_experiments_run_as_the_mapping_of_factories_they_replace(hourly_frame):
     rules = (evaluation.rule_val_mean_k_sigma(3), evaluation.rule_trainval_best_fbeta(2))
     experiments = [Experiment("naive", detector(SeasonalNaive, periods=(24,)), (None,), rules),
                    Experiment("random", detector(RandomScore), (0, 1), rules)]  # fmt: skip
     mapping = {"naive": (lambda seed: SeasonalNaive(periods=(24,)), (None,), {r.name: r for r in rules}),
                "random": (lambda seed: RandomScore(seed=seed), (0, 1), {r.name: r for r in rules})}  # fmt: skip
-    new, new_scores = series.evaluate_series_grid(experiments, _frame(), dataset="toy", progress=False)
-    old, old_scores = series.evaluate_series_grid(mapping, _frame(), dataset="toy", progress=False)
+    new, new_scores = series.evaluate_series_grid(experiments, hourly_frame, dataset="toy", progress=False)
+    old, old_scores = series.evaluate_series_grid(mapping, hourly_frame, dataset="toy", progress=False)
     untimed = ~new["metric"].str.endswith("_seconds")
     assert set(new.loc[untimed, "threshold_rule"]) == {"val_mean_3sd", "trainval_best_f2"}
     pd.testing.assert_frame_equal(new[untimed], old[untimed])

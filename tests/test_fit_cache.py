@@ -34,14 +34,6 @@ def _splits(seed=0):
     return tables.table_splits(rng.normal(size=(200, 4)), X_test, y_test, seed=seed)
 
 
-def _frame(n=24 * 20):
-    t = np.arange(n)
-    value = 10 + np.sin(2 * np.pi * t / 24) + np.random.default_rng(1).normal(0, 0.1, n)
-    value[300] += 5
-    split = np.where(t < n // 2, "train", np.where(t < 3 * n // 4, "val", "test"))
-    return pd.DataFrame({"value": value, "is_anomaly": (t == 300).astype(int), "split": split},
-                        index=pd.date_range("2020-01-01", periods=n, freq="h"))  # fmt: skip
-
 
 def _forest(seed):
     return IsolationForestDetector(n_estimators=20, seed=seed)
@@ -58,12 +50,12 @@ def test_a_second_run_reads_every_fit_back_and_its_rows_equal_the_fitted_ones(ca
     pd.testing.assert_frame_equal(first_scores["forest"], second_scores["forest"])
 
 
-def test_cached_and_uncached_rows_are_the_same(cache, monkeypatch):
+def test_cached_and_uncached_rows_are_the_same(cache, monkeypatch, hourly_frame):
     models = {"naive": (lambda seed: SeasonalNaive(periods=(24,)), (None,), {"k3": series.rule_val_mean_k_sigma(3)})}
-    cached_table, _ = series.evaluate_series_grid(models, _frame(), dataset="toy", progress=False)
-    cached_again, _ = series.evaluate_series_grid(models, _frame(), dataset="toy", progress=False)
+    cached_table, _ = series.evaluate_series_grid(models, hourly_frame, dataset="toy", progress=False)
+    cached_again, _ = series.evaluate_series_grid(models, hourly_frame, dataset="toy", progress=False)
     monkeypatch.delenv(fitcache.CACHE_ENV)
-    fresh, _ = series.evaluate_series_grid(models, _frame(), dataset="toy", progress=False)
+    fresh, _ = series.evaluate_series_grid(models, hourly_frame, dataset="toy", progress=False)
     pd.testing.assert_frame_equal(cached_table, cached_again)
     untimed = ~fresh["metric"].str.endswith("_seconds")  # the times are those of the fit that was measured
     assert untimed.sum() > 10 and (~untimed).any()

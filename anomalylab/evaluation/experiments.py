@@ -64,9 +64,7 @@ class Chosen:
 
 
 def _text(value) -> str:
-    if isinstance(value, Chosen):
-        return str(value)
-    if isinstance(value, DetectorSpec):
+    if isinstance(value, Chosen | DetectorSpec):
         return str(value)
     if isinstance(value, type):
         return value.__name__
